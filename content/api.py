@@ -1,0 +1,233 @@
+"""JSON API for articles, claims and their versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from content import markdown
+from content.importing import FORMATS, ImportRejected
+from content.models import Article, Claim, ClaimStatus, ClaimVersion, InvalidTransition, Reference, StaleVersion
+from content.permissions import get_article_for_user, get_claim_for_user, visible_articles, visible_claims
+from content.services import import_article
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map domain refusals to HTTP: wrong state/stale -> 409, wrong person -> 403, bad input -> 400."""
+    if isinstance(exc, StaleVersion):
+        return Response(
+            {
+                "detail": str(exc),
+                "current_version": exc.current_version,
+                "current_text": exc.current_text,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, InvalidTransition):
+        return Response({"detail": str(exc), "status": exc.status}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ImportRejected):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, PermissionDenied) and not isinstance(exc, Http404):
+        return Response({"detail": str(exc) or "Not allowed."}, status=status.HTTP_403_FORBIDDEN)
+    return drf_exception_handler(exc, context)
+
+
+class CitationSerializer(serializers.ModelSerializer[Reference]):
+    class Meta:
+        model = Reference
+        fields = ["id", "label", "authors", "year"]
+
+
+class ClaimSerializer(serializers.ModelSerializer[Claim]):
+    html = serializers.SerializerMethodField()
+    citations = CitationSerializer(many=True, read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "article",
+            "section",
+            "position",
+            "text",
+            "html",
+            "status",
+            "version",
+            "content_hash",
+            "citations",
+            "author",
+            "approved_version",
+            "approvals_needed",
+        ]
+        read_only_fields = fields
+
+    def get_html(self, claim: Claim) -> str:
+        return markdown.render(claim.text)
+
+
+class SectionSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    heading = serializers.CharField()
+    position = serializers.IntegerField()
+
+
+class ArticleSerializer(serializers.ModelSerializer[Article]):
+    sections = SectionSerializer(many=True, read_only=True)
+    claims = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "slug", "format", "owner", "created_at", "sections", "claims"]
+        read_only_fields = fields
+
+    @extend_schema(responses=ClaimSerializer(many=True))
+    def get_claims(self, article: Article) -> list[dict[str, Any]]:
+        # Uses the prefetched live claims (see article_queryset()).
+        claims = article.live_claims  # type: ignore[attr-defined]
+        return list(ClaimSerializer(claims, many=True).data)
+
+
+class ArticleImportSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    format = serializers.ChoiceField(choices=FORMATS, default="text")
+    title = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class ArticleListSerializer(serializers.ModelSerializer[Article]):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "slug", "format", "owner", "created_at"]
+
+
+def article_queryset(qs: QuerySet[Article]) -> QuerySet[Article]:
+    live = Claim.objects.live().order_by("position").select_related("author").prefetch_related("citations")
+    return qs.select_related("owner").prefetch_related(
+        "sections", Prefetch("claims", queryset=live, to_attr="live_claims")
+    )
+
+
+class ArticleList(generics.ListAPIView[Article]):
+    serializer_class = ArticleListSerializer
+
+    def get_queryset(self) -> QuerySet[Article]:
+        return visible_articles(self.request.user).select_related("owner")
+
+    @extend_schema(request=ArticleImportSerializer, responses={201: ArticleSerializer})
+    def post(self, request: Request) -> Response:
+        data = ArticleImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = import_article(
+            text=data.validated_data["text"],
+            fmt=data.validated_data["format"],
+            title=data.validated_data.get("title"),
+            author=request.user,
+        )
+        article = article_queryset(Article.objects.filter(pk=result.article.pk)).get()
+        return Response(ArticleSerializer(article).data, status=status.HTTP_201_CREATED)
+
+
+class ArticleDetail(generics.RetrieveAPIView[Article]):
+    serializer_class = ArticleSerializer
+
+    def get_object(self) -> Article:
+        get_article_for_user(self.request.user, self.kwargs["pk"])
+        return article_queryset(Article.objects.filter(pk=self.kwargs["pk"])).get()
+
+
+class ClaimPatchSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(trim_whitespace=False)
+    expected_version = serializers.IntegerField(min_value=1)
+    change_reason = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    citations = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    def validate_change_reason(self, value: str) -> str:
+        if not value.strip():
+            raise ValidationError("Say why you are changing this claim.")
+        return value
+
+
+class ClaimList(generics.ListAPIView[Claim]):
+    serializer_class = ClaimSerializer
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        qs = visible_claims(self.request.user).for_list().order_by("article_id", "position")
+        article = self.request.query_params.get("article")
+        if article is not None:
+            if not article.isdigit():
+                raise ValidationError({"article": "Must be an article id."})
+            qs = qs.filter(article_id=int(article))
+        wanted = self.request.query_params.get("status")
+        if wanted is not None:
+            if wanted not in ClaimStatus.values:
+                raise ValidationError({"status": f"Must be one of {', '.join(ClaimStatus.values)}."})
+            qs = qs.filter(status=wanted)
+        return qs
+
+
+class ClaimDetail(APIView):
+    @extend_schema(responses=ClaimSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ClaimSerializer(get_claim_for_user(request.user, pk)).data)
+
+    @extend_schema(request=ClaimPatchSerializer, responses={200: ClaimSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        data = ClaimPatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        citations = None
+        if "citations" in data.validated_data:
+            wanted = set(data.validated_data["citations"])
+            citations = list(Reference.objects.filter(pk__in=wanted))
+            if len(citations) != len(wanted):
+                raise ValidationError({"citations": "Unknown reference id."})
+        claim.revise(
+            text=data.validated_data["text"],
+            expected_version=data.validated_data["expected_version"],
+            reason=data.validated_data["change_reason"],
+            by=request.user,
+            citations=citations,
+        )
+        return Response(ClaimSerializer(Claim.objects.for_list().get(pk=pk)).data)
+
+
+class ClaimVersionSerializer(serializers.ModelSerializer[ClaimVersion]):
+    changed_by = serializers.CharField(source="changed_by.username")
+
+    class Meta:
+        model = ClaimVersion
+        fields = ["version", "text", "content_hash", "citations", "changed_by", "changed_at", "change_reason"]
+
+
+class ClaimVersions(generics.ListAPIView[ClaimVersion]):
+    serializer_class = ClaimVersionSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ClaimVersion]:
+        claim = get_claim_for_user(self.request.user, self.kwargs["pk"])
+        return claim.versions.select_related("changed_by").order_by("version")
+
+
+class ClaimSubmit(APIView):
+    @extend_schema(request=None, responses=ClaimSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        claim.submit(by=request.user)
+        return Response(ClaimSerializer(Claim.objects.for_list().get(pk=pk)).data)

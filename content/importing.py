@@ -1,0 +1,734 @@
+"""Turn an uploaded article into a title, sections, claims and citations.
+
+Three input formats share one path: plain text and Markdown are parsed
+directly; a saved HTML page is reduced to Markdown by trafilatura first, so we
+never pattern-match HTML ourselves.
+
+Everything here is pure (no Django, no database, no I/O) so the parser can be
+tested in isolation and run before anything is written.  Claim text is kept
+character for character: curly quotes, em dashes and non-ASCII text are what
+reviewers sign off on, so "cleaning" them would silently change a claim.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+__all__ = [
+    "FORMATS",
+    "MAX_BYTES",
+    "ImportRejected",
+    "ParsedArticle",
+    "ParsedCitation",
+    "ParsedClaim",
+    "ParsedSection",
+    "claim_count",
+    "decode",
+    "detect_format",
+    "normalise_claim_text",
+    "parse_article",
+]
+
+
+class ImportRejected(ValueError):
+    """Input we cannot import; str(exc) is a one-line message for the uploader."""
+
+
+MAX_BYTES = 2 * 1024 * 1024
+FORMATS = ("text", "markdown", "html")
+
+
+@dataclass(frozen=True)
+class ParsedCitation:
+    label: str
+    authors: str
+    year: int | None
+    key: str
+    title: str = ""
+    doi: str = ""
+    pmid: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedClaim:
+    text: str
+    citations: tuple[ParsedCitation, ...]
+
+
+@dataclass(frozen=True)
+class ParsedSection:
+    heading: str
+    claims: tuple[ParsedClaim, ...]
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    title: str
+    sections: tuple[ParsedSection, ...]
+    references: tuple[ParsedCitation, ...]
+
+
+def claim_count(article: ParsedArticle) -> int:
+    return sum(len(section.claims) for section in article.sections)
+
+
+# --------------------------------------------------------------------------
+# Bytes and formats
+# --------------------------------------------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8: guessing an encoding could corrupt the text reviewers sign off."""
+    if len(data) > MAX_BYTES:
+        raise ImportRejected(f"File is larger than 2 MB ({len(data)} bytes).")
+    offset = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        text = data[offset:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        position = exc.start + offset  # report the position in the file as uploaded
+        raise ImportRejected(
+            f"File is not UTF-8 text: invalid byte 0x{data[position]:02x} at position {position}."
+        ) from None
+    if "\x00" in text:  # valid UTF-8 but binary; the database cannot store NUL anyway
+        raise ImportRejected("File is not text: it contains NUL bytes.")
+    return text
+
+
+_EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".txt": "text"}
+# Sniffing only picks a parser; the HTML itself is never parsed with regexes.
+_HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|body|p)[\s>]", re.IGNORECASE)
+_MARKDOWN_SNIFF = re.compile(r"^(?:#{1,6}\s+\S|[-*+]\s+\S)|\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]", re.MULTILINE)
+
+
+def detect_format(text: str, filename: str = "") -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    for extension, fmt in _EXTENSIONS.items():
+        if name.endswith(extension):
+            return fmt
+    if _HTML_SNIFF.search(text):
+        return "html"
+    if _MARKDOWN_SNIFF.search(text):
+        return "markdown"
+    return "text"
+
+
+# --------------------------------------------------------------------------
+# Small text helpers
+# --------------------------------------------------------------------------
+
+_STRAIGHTEN = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+                             "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})
+
+
+def normalise_claim_text(text: str) -> str:
+    """Comparison key for a claim: survives re-typed quotes, spacing and a final full stop."""
+    return " ".join(text.translate(_STRAIGHTEN).casefold().split()).rstrip(" .!?;:,…")
+
+
+def _same_line(a: str, b: str) -> bool:
+    """Is `a` the same line as `b` once Markdown heading/emphasis markup is ignored?"""
+    def key(s: str) -> str:
+        return normalise_claim_text(s.strip().lstrip("#").strip(" *_"))
+    return bool(b.strip()) and key(a) == key(b)
+
+
+def _words(line: str) -> list[str]:
+    return re.findall(r"[\w'’]+", line.casefold())
+
+
+# --------------------------------------------------------------------------
+# Boilerplate: navigation and call-to-action lines copied along with the article
+# --------------------------------------------------------------------------
+
+# A line is dropped only if it is short, has no terminal punctuation and either
+# is one of these exact lines or starts with one of these phrases. Phrases are
+# specific ("contact us", not "contact") so headings such as "Contact Dermatitis"
+# or "The Bottom Line" survive.
+_BOILERPLATE_LINES = frozenset({
+    "menu", "home", "search", "close", "print", "tweet", "share", "top", "next", "previous",
+    "advertisement", "related articles", "related posts", "related content", "table of contents",
+    "contents", "privacy policy", "terms of use", "terms and conditions", "all rights reserved",
+})
+_CTA_PHRASES = tuple(tuple(p.split()) for p in (
+    "book appointment", "book an", "book a", "book now", "book online", "share", "tweet", "print this",
+    "skip to", "read more", "learn more", "continue reading", "see more", "view more", "click here",
+    "subscribe", "contact us", "call now", "call us", "call today", "sign up", "sign in", "log in",
+    "log out", "login", "follow us", "accept cookies", "accept all", "cookie", "cookies",
+    "make an appointment", "request a", "request an", "schedule a", "schedule an", "back to",
+    "go to", "download", "donate", "get started", "email us", "join us", "join our",
+))
+
+
+def _is_boilerplate(line: str) -> bool:
+    stripped = line.strip().strip("*_#>»«→←|· ").strip()
+    if not stripped or stripped[-1] in ".!?:;," or _BULLET.match(line):
+        return False
+    words = _words(stripped)
+    if not words or len(words) > 5:
+        return False
+    if " ".join(words) in _BOILERPLATE_LINES:
+        return True
+    return any(tuple(words[: len(phrase)]) == phrase for phrase in _CTA_PHRASES)
+
+
+# --------------------------------------------------------------------------
+# Blocks: headings, paragraphs and lists
+# --------------------------------------------------------------------------
+
+_BULLET = re.compile(r"^\s*(?P<marker>[-*+•·–▪◦‣]|\d{1,3}[.)])\s+(?P<text>\S.*)$")
+_ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*?)(?:\s+#+)?\s*$")
+_SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
+_BLOCKQUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
+_REFERENCES_HEADING = re.compile(
+    r"(?:references?|sources?|bibliography|citations|works cited|literature cited|"
+    r"reference list|notes and references|further reading)",
+    re.IGNORECASE,
+)
+_TERMINAL = ".!?:;,"
+
+
+@dataclass
+class _Heading:
+    text: str
+    explicit: bool = False  # a Markdown heading, not a guessed plain-text one
+    references: bool = False  # what follows is the reference list
+
+
+@dataclass
+class _Paragraph:
+    lines: list[str]
+
+
+@dataclass
+class _List:
+    items: list[tuple[str, str]]  # (marker as written, item text)
+
+
+_Element: TypeAlias = _Heading | _Paragraph | _List
+
+
+def _heading_text(line: str) -> str:
+    return line.strip().strip("*_").strip()
+
+
+def _is_references_heading(line: str) -> bool:
+    return _REFERENCES_HEADING.fullmatch(_heading_text(line).rstrip(":").strip()) is not None
+
+
+def _looks_like_heading(line: str) -> bool:
+    """A plain-text heading: short, no sentence punctuation, not a bullet or a citation."""
+    text = line.strip().rstrip("”’\"')*_ ")
+    return (
+        bool(text)
+        and text[-1] not in _TERMINAL
+        and text[0] not in "([\\"
+        and not _BULLET.match(line)
+        and any(c.isalpha() for c in text)
+        and len(text.split()) <= 12
+    )
+
+
+def _tokenise(text: str, markdown: bool) -> list[_Element]:
+    """Split the text into headings, paragraphs and lists (blank lines separate blocks)."""
+    elements: list[_Element] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        if len(block) == 1 and _looks_like_heading(block[0]) and not _is_references_heading(block[0]):
+            elements.append(_Heading(_heading_text(block[0])))
+        else:
+            elements.extend(_split_block(block))
+        block.clear()
+
+    for raw in text.splitlines():
+        line = _BLOCKQUOTE.sub("", raw).rstrip() if markdown else raw.rstrip()
+        if not line.strip():
+            flush()
+            continue
+        if markdown:
+            atx = _ATX_HEADING.match(line)
+            setext = _SETEXT_UNDERLINE.match(line) and block and not _BULLET.match(block[-1])
+            if atx or setext:
+                heading = _heading_text(atx["text"] if atx else block.pop())
+                flush()
+                if heading:
+                    elements.append(_Heading(heading, explicit=True, references=_is_references_heading(heading)))
+                continue
+        if not re.search(r"\w", line):  # a rule such as "***" or "———" ends the block
+            flush()
+        elif not _is_boilerplate(line):
+            block.append(line)
+    flush()
+    return elements
+
+
+def _split_block(block: list[str]) -> list[_Element]:
+    """One blank-line-separated block -> paragraphs and lists, in order."""
+    out: list[_Element] = []
+    paragraph: list[str] = []
+    items: list[tuple[str, str]] = []
+    for line in block:
+        bullet = _BULLET.match(line)
+        if bullet:
+            if paragraph:
+                out.append(_Paragraph(paragraph))
+                paragraph = []
+            items.append((bullet["marker"], bullet["text"].strip()))
+        elif items and line[:1].isspace():  # an indented line continues the list item
+            marker, item = items[-1]
+            items[-1] = (marker, f"{item} {line.strip()}")
+        elif _is_references_heading(line):  # "References:" directly above its list
+            out.extend([_Paragraph(paragraph)] if paragraph else [])
+            out.extend([_List(items)] if items else [])
+            paragraph, items = [], []
+            out.append(_Heading(_heading_text(line).rstrip(":"), references=True))
+        else:
+            if items:
+                out.append(_List(items))
+                items = []
+            paragraph.append(line.strip())
+    out.extend([_Paragraph(paragraph)] if paragraph else [])
+    out.extend([_List(items)] if items else [])
+    return out
+
+
+# --------------------------------------------------------------------------
+# Sentences
+# --------------------------------------------------------------------------
+
+# A candidate end: . ! ? plus any closing quotes/brackets and [n] markers, then whitespace.
+_NUMERIC_CITE = r"\\?\[\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*\\?\]"
+_SENTENCE_END = re.compile(rf"[.!?]+(?:[”’\"')\]]|{_NUMERIC_CITE})*(?=\s)")
+_NEXT_CHAR = re.compile(r"\s+(\S)")
+_OPENERS = "“‘\"'*_"  # quotes, and Markdown emphasis opening a sentence
+_ABBREVIATIONS = frozenset({"al", "dr", "mr", "mrs", "ms", "prof", "vs", "cf", "approx", "st", "jr", "sr", "ca", "viz"})
+_ABBREVIATIONS_BEFORE_NUMBER = frozenset({"no", "nos", "fig", "figs", "vol", "p", "pp", "eq", "ref", "refs", "sec"})
+_DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # e.g, i.e, u.s
+_TOKEN_BEFORE = re.compile(r"[\w.]+$")
+
+
+def _is_abbreviation(text: str, dot: int, next_char: str) -> bool:
+    token_match = _TOKEN_BEFORE.search(text, max(0, dot - 24), dot)
+    if token_match is None:
+        return False
+    token = token_match.group().lower()
+    if token in _ABBREVIATIONS or _DOTTED.fullmatch(token):
+        return True
+    if token in _ABBREVIATIONS_BEFORE_NUMBER and next_char.isdigit():
+        return True
+    return len(token) == 1 and text[dot - 1].isupper()  # an initial, as in "J. Smith"
+
+
+def _split_sentences(text: str) -> list[str]:
+    """Split after . ! ? when the next sentence visibly starts; linear in len(text)."""
+    sentences: list[str] = []
+    start = scanned = depth = 0
+    # Beyond the last closing bracket an open "(" can never close: ignore it
+    # rather than swallowing the rest of the paragraph into one sentence.
+    last_close = max(text.rfind(")"), text.rfind("]"))
+    for end_match in _SENTENCE_END.finditer(text):
+        end = end_match.end()
+        chunk = text[scanned:end]
+        depth = max(0, depth + chunk.count("(") + chunk.count("[") - chunk.count(")") - chunk.count("]"))
+        scanned = end
+        if depth and end <= last_close:
+            continue  # inside (...) or [...]
+        following = _NEXT_CHAR.match(text, end)
+        if following is None:
+            break
+        next_char = following.group(1)
+        if next_char == "(":
+            # "… brain. (Chen, 2001) Next …": the citation belongs to the sentence before it.
+            cited = _PAREN.match(text, following.start(1))
+            after = _NEXT_CHAR.match(text, cited.end()) if cited else None
+            if cited and _paren_is_citation(cited.group(1)) and (after is None or _starts_sentence(after.group(1))):
+                end = scanned = cited.end()
+                next_char = after.group(1) if after else "A"
+        if not _starts_sentence(next_char):
+            continue
+        if text[end_match.start()] == "." and end_match.group().count(".") == 1 and _is_abbreviation(
+            text, end_match.start(), next_char
+        ):
+            continue
+        sentences.append(text[start:end].strip())
+        start = end
+    tail = text[start:].strip()
+    return [s for s in [*sentences, tail] if s]
+
+
+def _starts_sentence(char: str) -> bool:
+    return char.isupper() or char.isdigit() or char in _OPENERS
+
+
+# --------------------------------------------------------------------------
+# Citations
+# --------------------------------------------------------------------------
+
+_PAREN = re.compile(r"\(([^()]{1,400})\)")
+_YEAR_PAREN = re.compile(r"\(((?:19|20)\d{2}[a-z]?)\)")
+_NUMERIC = re.compile(r"\\?\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\\?\]")
+# "…, 2001", "… 2001a, 2003", "…, 2001, p. 12" at the end of a citation; the authors come before it.
+_YEARS_AT_END = re.compile(
+    r"[,\s]\s*(?P<years>(?:19|20)\d{2}[a-z]?(?:\s*,\s*(?:19|20)\d{2}[a-z]?)*)"
+    r"(?:\s*,\s*pp?\.?\s*\d+(?:\s*[-–]\s*\d+)?)?\s*$"
+)
+_CITE_PREFIX = re.compile(r"^(?:see also|see|e\.g\.,?|i\.e\.,?|cf\.|for example,?|reviewed in)\s+", re.IGNORECASE)
+_PARTICLE_WORDS = ("van", "von", "de", "der", "den", "du", "da", "di", "le", "la", "del", "della", "dos", "das",
+                   "ten", "ter")
+_PARTICLES = f"(?:{'|'.join(_PARTICLE_WORDS)})"
+_SURNAME = rf"(?<![\w'’-])(?:{_PARTICLES}\s+){{0,2}}[A-ZÀ-ÖØ-Þ][\w'’-]*\w"
+_NARRATIVE_AUTHORS = re.compile(
+    rf"(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)\s*$"
+)
+# Capitalised words that precede a year without being authors: "(In 2019)", "(March 2020)".
+_NOT_AUTHORS = frozenset(
+    "in since by from until before after published updated accessed circa the a an as during "
+    "year spring summer autumn fall winter see figure table january february march april may "
+    "june july august september october november december".split()
+)
+_CONNECTORS = frozenset({"et", "al", "and", "of", "for", "the", "on", "in", *_PARTICLE_WORDS})
+
+
+def _looks_like_authors(authors: str) -> bool:
+    tokens = [t for t in re.split(r"[\s,&.]+", authors) if t]
+    if not tokens or len(tokens) > 10 or tokens[0].casefold() in _NOT_AUTHORS:
+        return False
+    return all(t[0].isupper() or t.casefold() in _CONNECTORS for t in tokens) and tokens[0][0].isupper()
+
+
+def _author_year_citations(part: str) -> list[tuple[str, str, str]]:
+    """'Chen et al., 2001' -> [(label, authors, year-as-written)]; [] if not a citation."""
+    part = _CITE_PREFIX.sub("", part.strip())
+    match = _YEARS_AT_END.search(part)
+    if match is None:
+        return []
+    authors = part[: match.start()].strip().rstrip(",").strip()
+    if not _looks_like_authors(authors):
+        return []
+    return [(part, authors, year.strip()) for year in match["years"].split(",")]
+
+
+def _paren_is_citation(content: str) -> bool:
+    return all(_author_year_citations(part) for part in content.split(";"))
+
+
+def _is_citation_only(line: str) -> bool:
+    """A line such as "(Chen et al., 2001; Duman & Monteggia, 2006)" or "[3]"."""
+    stripped = line.strip()
+    if not stripped or stripped[0] not in "([\\":
+        return False
+    rest = _NUMERIC.sub("", stripped)
+    rest = _PAREN.sub(lambda m: "" if _paren_is_citation(m.group(1)) else m.group(), rest)
+    return rest.strip(" .,;") == ""
+
+
+def _norm_authors(authors: str) -> str:
+    text = " ".join(authors.translate(_STRAIGHTEN).casefold().split())
+    text = re.sub(r"\bet\s+al\b\.?", "et al.", text)
+    text = re.sub(r"\s*,?\s*(?:&|\band\b)\s*", " & ", text)  # '&' and 'and' are one connector
+    return text.strip(" ,;:")
+
+
+def _year(year: str) -> int | None:
+    digits = year[:4]
+    return int(digits) if digits.isdigit() else None
+
+
+def _first_surname(authors: str) -> str:
+    match = re.search(r"[^\W\d_][\w'’-]*", authors)
+    return match.group().translate(_STRAIGHTEN).casefold() if match else ""
+
+
+def _expand_numbers(spec: str) -> list[int]:
+    numbers: list[int] = []
+    for piece in spec.split(","):
+        bounds = [int(n) for n in re.split(r"\s*[–—-]\s*", piece.strip())]
+        low, high = bounds[0], bounds[-1]
+        # A range expands; a silly one ("[1-999]") only yields its ends.
+        numbers.extend(range(low, high + 1) if 0 <= high - low <= 50 else [low, high])
+    return numbers
+
+
+@dataclass
+class _References:
+    """The article's reference list, for resolving [n] and enriching 'Author, Year'."""
+
+    by_number: dict[int, ParsedCitation] = field(default_factory=dict)
+    by_author_year: dict[tuple[str, int | None], list[ParsedCitation]] = field(default_factory=dict)
+
+    def add(self, number: int, text: str) -> None:
+        citation = _parse_reference(text, f"[{number}]")
+        self.by_number[number] = citation
+        self.by_author_year.setdefault((_first_surname(citation.authors), citation.year), []).append(citation)
+
+    def numbered(self, number: int) -> ParsedCitation:
+        return self.by_number.get(number) or ParsedCitation(
+            label=f"[{number}]", authors="", year=None, key=f"unresolved-ref-{number}"
+        )
+
+    def author_year(self, label: str, authors: str, year: str) -> ParsedCitation:
+        citation = ParsedCitation(label=label[:500], authors=authors[:500], year=_year(year),
+                                  key=f"{_norm_authors(authors)}|{year}"[:500])
+        entries = self.by_author_year.get((_first_surname(authors), _year(year)), [])
+        if len(entries) != 1:
+            return citation
+        entry = entries[0]
+        # The list entry tells us more about the same work; its key is only more
+        # reliable than "authors|year" when it is a DOI or PMID.
+        key = entry.key if entry.doi or entry.pmid else citation.key
+        return ParsedCitation(citation.label, citation.authors, citation.year, key,
+                              entry.title, entry.doi, entry.pmid, entry.url)
+
+    def cite(self, text: str) -> list[ParsedCitation]:
+        """Every citation in `text`, in the order written."""
+        found: list[tuple[int, ParsedCitation]] = []
+        for match in _NUMERIC.finditer(text):
+            found.extend((match.start(), self.numbered(n)) for n in _expand_numbers(match.group(1)))
+        for match in _PAREN.finditer(text):
+            for part in match.group(1).split(";"):
+                found.extend((match.start(), self.author_year(*cite)) for cite in _author_year_citations(part))
+        for match in _YEAR_PAREN.finditer(text):
+            window_start = max(0, match.start() - 150)
+            narrative = _NARRATIVE_AUTHORS.search(text, window_start, match.start())
+            if narrative and _looks_like_authors(narrative["authors"]):
+                start = narrative.start("authors")
+                found.append((start, self.author_year(text[start:match.end()], narrative["authors"], match.group(1))))
+        found.sort(key=lambda pair: pair[0])
+        return [citation for _, citation in found]
+
+
+_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
+_PMID = re.compile(r"\bPMID:?\s*(\d{1,20})", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s<>\"]+")
+_DOI_OR_URL_OR_PMID = re.compile(rf"(?:doi:\s*)?{_DOI.pattern}|{_URL.pattern}|{_PMID.pattern}", re.IGNORECASE)
+_REF_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2}(?:[a-z](?![a-z]))?)(?!\d)")
+_APA_YEAR = re.compile(r"\(\s*((?:19|20)\d{2}[a-z]?)\s*\)")
+_ENTRY_NUMBER = re.compile(r"^\\?\[(\d{1,3})\\?\]\s*|^(\d{1,3})[.)]\s+")
+
+
+def _trim_identifier(raw: str) -> str:
+    """Drop trailing punctuation and unbalanced closing brackets: 'doi:10.1/x(01)2).' -> '10.1/x(01)2'."""
+    value = raw.replace("\\", "").rstrip(".,;:")
+    while value and value[-1] in ")]" and value.count("(") + value.count("[") < value.count(")") + value.count("]"):
+        value = value[:-1].rstrip(".,;:")
+    return value
+
+
+def _parse_reference(text: str, label: str) -> ParsedCitation:
+    """Best effort over the common styles (Vancouver, APA, Harvard)."""
+    doi_match, pmid_match, url_match = _DOI.search(text), _PMID.search(text), _URL.search(text)
+    doi = _trim_identifier(doi_match.group()) if doi_match else ""
+    pmid = pmid_match.group(1) if pmid_match else ""
+    url = _trim_identifier(url_match.group()) if url_match else ""
+    rest = _DOI_OR_URL_OR_PMID.sub(" ", text)  # identifiers are full of digits that look like years
+    apa = _APA_YEAR.search(rest)
+    year_match = apa or _REF_YEAR.search(rest)
+    year = year_match.group(1) if year_match else ""
+    period = re.search(r"\.\s", rest)
+    if apa:  # "Duman, R. S., & Monteggia, L. M. (2006). Title. Journal…"
+        authors, after = rest[: apa.start()], rest[apa.end():]
+    else:  # "Chen B, Young LT. Title. Journal. 2001;…" or "Smith J 2019 Title"
+        cuts = [m.start() for m in (period, year_match) if m is not None]
+        cut = min(cuts) if cuts else 0
+        authors, after = rest[:cut], rest[cut:]
+    authors = authors.strip(" ,;:(")
+    if len(authors) > 500 or not any(c.isalpha() for c in authors):
+        authors = ""
+    title_match = re.match(r"\s*[.,:;]?\s*(.+?[?!]?)(?:[.?!](?:\s|$)|$)", after)
+    title = title_match.group(1).strip() if title_match and any(c.isalpha() for c in title_match.group(1)) else ""
+    if doi:
+        key = f"doi:{doi.lower()}"
+    elif pmid:
+        key = f"pmid:{pmid}"
+    elif authors and year:
+        key = f"{_norm_authors(authors)}|{year}"
+    else:
+        key = normalise_claim_text(text)
+    return ParsedCitation(label=label, authors=authors, year=_year(year), key=key[:500], title=title[:1000],
+                          doi=doi[:200], pmid=pmid, url=url if len(url) <= 1000 else "")
+
+
+def _looks_like_reference(line: str) -> bool:
+    return bool(re.search(r"\d|https?://|www\.", line))
+
+
+# --------------------------------------------------------------------------
+# Assembly
+# --------------------------------------------------------------------------
+
+@dataclass
+class _Draft:
+    """A claim being built; citations are resolved once the reference list is known."""
+
+    text: str
+    citation_lines: list[str] = field(default_factory=list)  # standalone "(Author, Year)" lines
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Join a paragraph's lines with a space, but keep the break after a line ending in ':'."""
+    parts = [lines[0]]
+    for previous, line in itertools.pairwise(lines):
+        parts.append(("\n" if previous.endswith(":") else " ") + line)
+    return "".join(parts)
+
+
+class _Assembler:
+    def __init__(self, title: str | None) -> None:
+        self.title = (title or "").strip()
+        self.title_open = title is None  # the first heading may still become the title
+        self.sections: list[tuple[str, list[_Draft]]] = [("", [])]
+        self.references = _References()
+        self.entry_order: list[int] = []
+        self.in_references = False
+        self.last: _Draft | None = None  # where a standalone citation line attaches
+        self.lead_in: _Draft | None = None  # a claim ending in ':' waiting for its list
+
+    def emit(self, text: str) -> _Draft:
+        draft = _Draft(text)
+        self.sections[-1][1].append(draft)
+        self.last, self.title_open = draft, False
+        return draft
+
+    def add_entry(self, number: int | None, text: str) -> None:
+        number = number if number is not None else (self.entry_order[-1] + 1 if self.entry_order else 1)
+        if text.strip() and number not in self.references.by_number:
+            self.references.add(number, text.strip())
+            self.entry_order.append(number)
+
+    def heading(self, heading: _Heading) -> None:
+        if heading.references:
+            self.in_references = True
+        elif self.in_references and not heading.explicit and _looks_like_reference(heading.text):
+            self.add_entry(None, heading.text)  # e.g. a bare URL on its own line
+        elif self.title_open and not self.title:
+            self.title, self.title_open = heading.text, False
+        elif not _same_line(heading.text, self.title):  # repeated titles are dropped
+            self.in_references = False
+            self.sections.append((heading.text, []))
+
+    def paragraph(self, lines: list[str]) -> None:
+        if self.in_references:
+            for line in lines:
+                number = _ENTRY_NUMBER.match(line)
+                value = int(number.group(1) or number.group(2)) if number else None
+                self.add_entry(value, line[number.end():] if number else line)
+            return
+        chunk: list[str] = []  # consecutive text lines, joined into sentences
+        ends_with_text = False
+        for line in lines:
+            if _same_line(line, self.title):
+                continue
+            if not _is_citation_only(line):
+                chunk.append(line)
+                ends_with_text = True
+                continue
+            self.emit_sentences(chunk)
+            chunk, ends_with_text = [], False
+            if self.last is not None:  # a standalone citation line cites the claim before it
+                self.last.citation_lines.append(line)
+        self.emit_sentences(chunk)
+        if ends_with_text and self.last is not None and self.last.text.rstrip("*_ ").endswith(":"):
+            self.lead_in = self.last
+
+    def emit_sentences(self, lines: list[str]) -> None:
+        for sentence in _split_sentences(_join_lines(lines)) if lines else []:
+            self.emit(sentence)
+
+    def list_block(self, items: list[tuple[str, str]], lead_in: _Draft | None) -> None:
+        if self.in_references:
+            for marker, item in items:
+                self.add_entry(int(marker[:-1]) if marker[:-1].isdigit() else None, item)
+        elif lead_in is not None:  # the lead-in and its list are one claim
+            lead_in.text += "".join(f"\n- {item}" for _, item in items)
+            self.last = lead_in
+        else:
+            for _, item in items:
+                self.emit_sentences([item])
+
+    def feed(self, element: _Element) -> None:
+        lead_in, self.lead_in = self.lead_in, None  # only the very next element may be its list
+        if isinstance(element, _Heading):
+            self.heading(element)
+        elif isinstance(element, _Paragraph):
+            self.paragraph(element.lines)
+        else:
+            self.list_block(element.items, lead_in)
+
+    def result(self) -> ParsedArticle:
+        sections: list[ParsedSection] = []
+        cited: dict[str, ParsedCitation] = {}
+        for heading, drafts in self.sections:
+            claims = []
+            for draft in drafts:
+                found = self.references.cite(draft.text)
+                for line in draft.citation_lines:
+                    found.extend(self.references.cite(line))
+                unique: dict[str, ParsedCitation] = {}
+                for citation in found:  # one citation per work; the first mention wins
+                    unique.setdefault(citation.key, citation)
+                citations = tuple(unique.values())
+                for citation in citations:
+                    cited.setdefault(citation.key, citation)
+                claims.append(ParsedClaim(text=draft.text, citations=citations))
+            if claims:
+                sections.append(ParsedSection(heading=heading, claims=tuple(claims)))
+        if not sections:
+            raise ImportRejected(
+                "No claims found: nothing is left after removing the title, headings and navigation lines."
+            )
+        # Listed but never cited works are still sources of the article: keep them, after the cited ones.
+        for number in self.entry_order:
+            entry = self.references.by_number[number]
+            cited.setdefault(entry.key, entry)
+        return ParsedArticle(title=self.title, sections=tuple(sections), references=tuple(cited.values()))
+
+
+# --------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------
+
+# trafilatura escapes brackets; "\[3\]" is a citation marker, not Markdown syntax we need.
+_ESCAPED_CITE = re.compile(r"\\\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\\\](?!\()")
+
+
+def _html_to_markdown(html: str) -> tuple[str, str | None]:
+    import trafilatura  # slow to import, and only the HTML path needs it
+
+    extracted = trafilatura.extract(
+        html,
+        output_format="markdown",
+        include_formatting=True,
+        include_links=False,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
+    )
+    if not isinstance(extracted, str) or not extracted.strip():
+        raise ImportRejected("No article text found in the HTML page.")
+    metadata = trafilatura.extract_metadata(html)
+    page_title = getattr(metadata, "title", None)
+    title = page_title.strip() if isinstance(page_title, str) and page_title.strip() else None
+    return _ESCAPED_CITE.sub(r"[\1]", extracted), title
+
+
+def parse_article(text: str, fmt: str = "text", title: str | None = None) -> ParsedArticle:
+    if fmt not in FORMATS:
+        raise ImportRejected(f"Unknown format {fmt!r}: expected one of {', '.join(FORMATS)}.")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise ImportRejected(f"Text is larger than 2 MB ({size} bytes).")
+    if not text.strip():
+        raise ImportRejected("The article is empty.")
+    if fmt == "html":
+        text, page_title = _html_to_markdown(text)
+        title = title if title is not None else page_title
+    assembler = _Assembler(title)
+    for element in _tokenise(text, markdown=fmt != "text"):
+        assembler.feed(element)
+    return assembler.result()

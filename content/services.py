@@ -1,0 +1,253 @@
+"""Storing what the importer parsed: one transaction, nothing half-written."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from content import importing
+from content.importing import ImportRejected, ParsedArticle, ParsedCitation, ParsedClaim
+from content.models import Article, Claim, ClaimStatus, InvalidTransition, NotAllowed, Reference, Section
+from content.permissions import can_edit_article, can_import
+
+
+@dataclass
+class ImportResult:
+    article: Article
+    created: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    retired: int = 0
+
+    @property
+    def claim_count(self) -> int:
+        return self.created + self.revised + self.unchanged
+
+
+def unique_slug(title: str) -> str:
+    base = slugify(title)[:300] or "article"
+    slug, n = base, 1
+    while Article.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def upsert_references(citations: Sequence[ParsedCitation], actor: Any) -> dict[str, Reference]:
+    """One Reference per work (by key), shared across articles."""
+    keys = {c.key for c in citations}
+    found = {ref.key: ref for ref in Reference.objects.filter(key__in=keys)}
+    for cite in citations:
+        if cite.key in found:
+            continue
+        ref = Reference(
+            key=cite.key,
+            label=cite.label,
+            authors=cite.authors,
+            year=cite.year,
+            title=cite.title,
+            doi=cite.doi,
+            pmid=cite.pmid,
+            url=cite.url,
+        )
+        ref._history_user = actor  # type: ignore[attr-defined]
+        ref._change_reason = "Cited in an imported article"  # type: ignore[attr-defined]
+        ref.save()
+        found[cite.key] = ref
+    return found
+
+
+def _sync_sections(article: Article, parsed: ParsedArticle, actor: Any) -> list[Section]:
+    """Sections by position: reuse the slot, rename it if its heading changed."""
+    existing = {s.position: s for s in article.sections.all()}
+    sections = []
+    for position, parsed_section in enumerate(parsed.sections, start=1):
+        section = existing.get(position) or Section(article=article, position=position)
+        if section.pk is None or section.heading != parsed_section.heading:
+            section.heading = parsed_section.heading
+            section._history_user = actor  # type: ignore[attr-defined]
+            section._change_reason = "Imported"  # type: ignore[attr-defined]
+            section.save()
+        sections.append(section)
+    return sections
+
+
+def import_article(
+    *,
+    text: str,
+    fmt: str,
+    author: Any,
+    title: str | None = None,
+    article: Article | None = None,
+) -> ImportResult:
+    """Parse `text` and store it as a new article, or as new versions of `article`.
+
+    1. Parse (pure; raises ImportRejected before anything is written).
+    2. In one transaction: create/update the article, its references and sections.
+    3. Align the parsed claims with the article's live claims: unchanged claims
+       stay, changed ones get a new version, new ones are created, vanished ones
+       are retired. Claims are never duplicated.
+    """
+    if not can_import(author):
+        raise NotAllowed("Only authors may import articles.")
+    parsed = importing.parse_article(text, fmt, title=title or None)
+    with transaction.atomic():
+        if article is None:
+            article = Article(
+                title=parsed.title or "Untitled article",
+                slug=unique_slug(parsed.title),
+                source_text=text,
+                format=fmt,
+                owner=author,
+            )
+            reason = "Imported"
+        else:
+            article = Article.objects.select_for_update().get(pk=article.pk)
+            if not can_edit_article(author, article):
+                raise NotAllowed("Only the article's author may re-import it.")
+            article.source_text = text
+            article.format = fmt
+            if title:
+                article.title = title
+            reason = "Re-imported"
+        article._history_user = author  # type: ignore[attr-defined]
+        article._change_reason = reason  # type: ignore[attr-defined]
+        article.save()
+
+        refs = upsert_references(parsed.references, author)
+        sections = _sync_sections(article, parsed, author)
+        result = ImportResult(article=article)
+        _sync_claims(article, parsed, sections, refs, author, result)
+    return result
+
+
+def _sync_claims(
+    article: Article,
+    parsed: ParsedArticle,
+    sections: list[Section],
+    refs: dict[str, Reference],
+    actor: Any,
+    result: ImportResult,
+) -> None:
+    incoming: list[tuple[Section, ParsedClaim]] = [
+        (sections[i], claim) for i, ps in enumerate(parsed.sections) for claim in ps.claims
+    ]
+    current = list(article.claims.live().order_by("position").prefetch_related("citations"))
+
+    old_keys = [importing.normalise_claim_text(c.text) for c in current]
+    new_keys = [importing.normalise_claim_text(pc.text) for _, pc in incoming]
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+
+    ordered: list[tuple[Claim, Section]] = []
+    for op, o1, o2, n1, n2 in matcher.get_opcodes():
+        olds, news = current[o1:o2], incoming[n1:n2]
+        if op == "equal":
+            for claim, (section, pc) in zip(olds, news, strict=True):
+                citations = [refs[c.key] for c in pc.citations]
+                if {r.key for r in citations} != set(claim.citation_keys()) or claim.text != pc.text.strip():
+                    # Same words but different citations or punctuation: a new version.
+                    _revise_for_import(claim, pc, citations, actor)
+                    result.revised += 1
+                else:
+                    result.unchanged += 1
+                ordered.append((claim, section))
+            continue
+        # replace / insert / delete: pair changed claims in order, then the rest.
+        for i, (section, pc) in enumerate(news):
+            citations = [refs[c.key] for c in pc.citations]
+            if i < len(olds):
+                _revise_for_import(olds[i], pc, citations, actor)
+                result.revised += 1
+                ordered.append((olds[i], section))
+            else:
+                claim = Claim.create(
+                    article=article,
+                    section=section,
+                    position=0,  # numbered below
+                    text=pc.text,
+                    citations=citations,
+                    author=actor,
+                )
+                result.created += 1
+                ordered.append((claim, section))
+        for claim in olds[len(news) :]:
+            if claim.status == ClaimStatus.IN_REVIEW:
+                _refuse_frozen(claim)
+            claim.retire(by=actor, reason="Removed from the article on re-import")
+            result.retired += 1
+
+    for position, (claim, section) in enumerate(ordered, start=1):
+        claim.refresh_from_db()
+        if claim.position != position or claim.section_id != section.pk:
+            claim.position = position
+            claim.section = section
+            claim._save_as(actor, "Re-ordered by import")
+
+
+def _revise_for_import(claim: Claim, pc: ParsedClaim, citations: list[Reference], actor: Any) -> None:
+    if claim.status == ClaimStatus.IN_REVIEW:
+        _refuse_frozen(claim)
+    claim.revise(
+        text=pc.text,
+        expected_version=claim.version,
+        reason="Changed in the re-imported article",
+        by=actor,
+        citations=citations,
+    )
+
+
+def _refuse_frozen(claim: Claim) -> None:
+    raise ImportRejected(f"Claim #{claim.pk} is in review and its text is frozen; re-import after the review ends.")
+
+
+def _shift_after(claim: Claim, by: int, actor: Any) -> None:
+    """Move every claim after `claim` in its article by `by` positions."""
+    later = claim.article.claims.filter(position__gt=claim.position).order_by("-position" if by > 0 else "position")
+    for other in later:
+        other.position += by
+        other._save_as(actor, "Re-ordered")
+
+
+def split_claim(claim: Claim, *, first: str, second: str, expected_version: int, reason: str, by: Any) -> Claim:
+    """Split one claim in two: `claim` keeps `first` (a new version); a new claim holds `second`."""
+    if not second.strip():
+        raise ValidationError({"second": "The second part of a split cannot be empty."})
+    with transaction.atomic():
+        claim.revise(text=first, expected_version=expected_version, reason=reason, by=by)
+        _shift_after(claim, 1, by)
+        return Claim.create(
+            article=claim.article,
+            section=claim.section,
+            position=claim.position + 1,
+            text=second.strip(),
+            citations=list(claim.citations.all()),
+            author=by,
+            reason=f"Split from claim #{claim.pk}: {reason.strip()}",
+        )
+
+
+def merge_with_next(claim: Claim, *, expected_version: int, reason: str, by: Any) -> Claim:
+    """Merge the next live claim of the same article into `claim`; the next one is retired."""
+    nxt = claim.article.claims.live().filter(position__gt=claim.position).order_by("position").first()
+    if nxt is None:
+        raise ValidationError({"claim": "This is the last claim of the article; there is nothing to merge."})
+    if nxt.status == ClaimStatus.IN_REVIEW:
+        raise InvalidTransition("merge", nxt.status)
+    joiner = "\n" if "\n" in claim.text or "\n" in nxt.text else " "
+    with transaction.atomic():
+        citations = list({*claim.citations.all(), *nxt.citations.all()})
+        claim.revise(
+            text=claim.text.rstrip() + joiner + nxt.text.lstrip(),
+            expected_version=expected_version,
+            reason=reason,
+            by=by,
+            citations=citations,
+        )
+        nxt.retire(by=by, reason=f"Merged into claim #{claim.pk}: {reason.strip()}")
+    return claim

@@ -1,0 +1,239 @@
+"""Author pages: import, read, revise, split/merge, submit and history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from content import diffing
+from content.forms import ImportForm, MergeForm, ReviseForm, SplitForm
+from content.importing import ImportRejected
+from content.models import Claim, ClaimStatus, InvalidTransition, StaleVersion
+from content.permissions import (
+    can_edit_article,
+    can_edit_claim,
+    can_import,
+    get_article_for_user,
+    get_claim_for_user,
+    visible_articles,
+)
+from content.services import import_article, merge_with_next, split_claim
+
+
+class DomainErrorMiddleware:
+    """Turn domain refusals raised in views into clear pages: 409 for a wrong state."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)  # type: ignore[no-any-return]
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if isinstance(exc, (InvalidTransition, StaleVersion)):
+            return render(request, "error.html", {"title": "That cannot be done now", "message": str(exc)}, status=409)
+        return None
+
+
+@require_GET
+@login_required
+def article_list(request: HttpRequest) -> HttpResponse:
+    articles = (
+        visible_articles(request.user)
+        .select_related("owner")
+        .annotate(
+            claim_count=Count("claims", filter=~Q(claims__status=ClaimStatus.RETIRED)),
+            approved_count=Count("claims", filter=Q(claims__status=ClaimStatus.APPROVED)),
+            review_count=Count("claims", filter=Q(claims__status=ClaimStatus.IN_REVIEW)),
+        )
+        .order_by("-created_at")
+    )
+    return render(request, "content/article_list.html", {"articles": articles, "can_import": can_import(request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def article_import(request: HttpRequest) -> HttpResponse:
+    if not can_import(request.user):
+        return render(
+            request, "error.html", {"title": "Not allowed", "message": "Only authors import articles."}, status=403
+        )
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = import_article(
+                text=form.cleaned_data["text"],
+                fmt=form.cleaned_data["format"],
+                title=form.cleaned_data["title"],
+                author=request.user,
+            )
+        except ImportRejected as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Imported {result.claim_count} claims.")
+            return redirect("article_detail", pk=result.article.pk)
+    return render(request, "content/article_import.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+@login_required
+def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_article_for_user(request.user, pk)
+    claims = Claim.objects.live().order_by("position").prefetch_related("citations")
+    sections = article.sections.order_by("position").prefetch_related(Prefetch("claims", queryset=claims))
+    counts = dict(article.claims.values_list("status").annotate(n=Count("id")).order_by())
+    return render(
+        request,
+        "content/article_detail.html",
+        {
+            "article": article,
+            "sections": sections,
+            "counts": [(s, counts.get(s.value, 0)) for s in ClaimStatus if counts.get(s.value)],
+            "can_edit": can_edit_article(request.user, article),
+        },
+    )
+
+
+@require_POST
+@login_required
+def article_submit_all(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_article_for_user(request.user, pk)
+    if not can_edit_article(request.user, article):
+        return render(
+            request, "error.html", {"title": "Not allowed", "message": "Only the author submits."}, status=403
+        )
+    drafts = list(article.claims.filter(status=ClaimStatus.DRAFT).order_by("position"))
+    for claim in drafts:
+        claim.submit(by=request.user)
+    messages.success(request, f"Submitted {len(drafts)} claims for review.")
+    return redirect("article_detail", pk=pk)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "error.html", {"title": "Not allowed", "message": message}, status=403)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    if not can_edit_claim(request.user, claim):
+        return _forbidden(request, "Only the article's author may revise its claims.")
+    form = ReviseForm(request.POST or None, initial={"text": claim.text, "expected_version": claim.version})
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            claim.revise(
+                text=form.cleaned_data["text"],
+                expected_version=form.cleaned_data["expected_version"],
+                reason=form.cleaned_data["change_reason"],
+                by=request.user,
+            )
+        except StaleVersion as exc:
+            # Nothing is lost: show both texts, keep theirs in the form, and let
+            # them re-apply it on top of the current version.
+            conflict = exc
+            form = ReviseForm(
+                initial={
+                    "text": form.cleaned_data["text"],
+                    "expected_version": exc.current_version,
+                    "change_reason": form.cleaned_data["change_reason"],
+                }
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Saved version {claim.version}.")
+            return redirect("article_detail", pk=claim.article_id)
+    status = 409 if conflict else 400 if form.errors else 200
+    return render(
+        request, "content/claim_edit.html", {"claim": claim, "form": form, "conflict": conflict}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    if not can_edit_claim(request.user, claim):
+        return _forbidden(request, "Only the article's author may split its claims.")
+    form = SplitForm(request.POST or None, initial={"first": claim.text, "expected_version": claim.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            split_claim(
+                claim,
+                first=form.cleaned_data["first"],
+                second=form.cleaned_data["second"],
+                expected_version=form.cleaned_data["expected_version"],
+                reason=form.cleaned_data["change_reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Split the claim in two.")
+            return redirect("article_detail", pk=claim.article_id)
+    return render(
+        request, "content/claim_split.html", {"claim": claim, "form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+@login_required
+def claim_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    if not can_edit_claim(request.user, claim):
+        return _forbidden(request, "Only the article's author may merge its claims.")
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you are merging these claims.")
+        return redirect("article_detail", pk=claim.article_id)
+    try:
+        merge_with_next(
+            claim,
+            expected_version=form.cleaned_data["expected_version"],
+            reason=form.cleaned_data["change_reason"],
+            by=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Merged the claim with the next one.")
+    return redirect("article_detail", pk=claim.article_id)
+
+
+@require_POST
+@login_required
+def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    claim.submit(by=request.user)
+    messages.success(request, f"Claim #{claim.pk} v{claim.version} is in review.")
+    return redirect("article_detail", pk=claim.article_id)
+
+
+@require_GET
+@login_required
+def claim_history(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    versions = list(claim.versions.select_related("changed_by").order_by("version"))
+    by_number = {v.version: v for v in versions}
+    try:
+        new = int(request.GET.get("b", claim.version))
+        old = int(request.GET.get("a", max(new - 1, 1)))
+    except ValueError:
+        new, old = claim.version, max(claim.version - 1, 1)
+    if old not in by_number or new not in by_number:
+        old, new = max(claim.version - 1, 1), claim.version
+    diff = diffing.word_diff(by_number[old].text, by_number[new].text)
+    return render(
+        request,
+        "content/claim_history.html",
+        {"claim": claim, "versions": versions, "old": by_number[old], "new": by_number[new], "diff": diff},
+    )

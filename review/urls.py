@@ -1,0 +1,15 @@
+from django.urls import path
+
+from review import api, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("review/queue/", views.queue, name="review_queue"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
+    path("claims/<int:pk>/review/", views.claim_review, name="claim_review"),
+]
+
+api_urlpatterns = [
+    path("claims/<int:pk>/reviews/", api.ClaimReviews.as_view(), name="api_claim_reviews"),
+    path("review-queue/", api.ReviewQueue.as_view(), name="api_review_queue"),
+]
