@@ -18,18 +18,8 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 __all__ = [
-    "FORMATS",
-    "MAX_BYTES",
-    "ImportRejected",
-    "ParsedArticle",
-    "ParsedCitation",
-    "ParsedClaim",
-    "ParsedSection",
-    "claim_count",
-    "decode",
-    "detect_format",
-    "normalise_claim_text",
-    "parse_article",
+    "FORMATS", "MAX_BYTES", "ImportRejected", "ParsedArticle", "ParsedCitation", "ParsedClaim", "ParsedSection",
+    "claim_count", "decode", "detect_format", "normalise_claim_text", "parse_article",
 ]
 
 
@@ -76,9 +66,7 @@ def claim_count(article: ParsedArticle) -> int:
     return sum(len(section.claims) for section in article.sections)
 
 
-# --------------------------------------------------------------------------
-# Bytes and formats
-# --------------------------------------------------------------------------
+# --- Bytes and formats ---------------------------------------------------------------------------------------------
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -100,10 +88,12 @@ def decode(data: bytes) -> str:
     return text
 
 
+# The inside of a numeric citation: "3", "2,3", "4-6", "4–6".
+_NUMBERS = r"\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*"
 _EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".txt": "text"}
 # Sniffing only picks a parser; the HTML itself is never parsed with regexes.
 _HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|body|p)[\s>]", re.IGNORECASE)
-_MARKDOWN_SNIFF = re.compile(r"^(?:#{1,6}\s+\S|[-*+]\s+\S)|\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]", re.MULTILINE)
+_MARKDOWN_SNIFF = re.compile(rf"^(?:#{{1,6}}\s+\S|[-*+]\s+\S)|\[{_NUMBERS}\]", re.MULTILINE)
 
 
 def detect_format(text: str, filename: str = "") -> str:
@@ -118,9 +108,7 @@ def detect_format(text: str, filename: str = "") -> str:
     return "text"
 
 
-# --------------------------------------------------------------------------
-# Small text helpers
-# --------------------------------------------------------------------------
+# --- Small text helpers --------------------------------------------------------------------------------------------
 
 _STRAIGHTEN = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
                              "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})
@@ -131,20 +119,22 @@ def normalise_claim_text(text: str) -> str:
     return " ".join(text.translate(_STRAIGHTEN).casefold().split()).rstrip(" .!?;:,…")
 
 
-def _same_line(a: str, b: str) -> bool:
-    """Is `a` the same line as `b` once Markdown heading/emphasis markup is ignored?"""
-    def key(s: str) -> str:
-        return normalise_claim_text(s.strip().lstrip("#").strip(" *_"))
-    return bool(b.strip()) and key(a) == key(b)
+def _line_key(line: str) -> str:
+    """How a line is compared with the title: Markdown heading/emphasis markup is ignored."""
+    return normalise_claim_text(line.strip().lstrip("#").strip(" *_"))
+
+
+def _has_terminal_punctuation(line: str) -> bool:
+    """Does the line end like a sentence or clause ("… end.", "… said “no.”", "… for:")?"""
+    last = line.rstrip("”’\"')*_ ")[-1:]
+    return bool(last) and last in ".!?:;,"
 
 
 def _words(line: str) -> list[str]:
     return re.findall(r"[\w'’]+", line.casefold())
 
 
-# --------------------------------------------------------------------------
-# Boilerplate: navigation and call-to-action lines copied along with the article
-# --------------------------------------------------------------------------
+# --- Boilerplate: navigation and call-to-action lines copied along with the article --------------------------------
 
 # A line is dropped only if it is short, has no terminal punctuation and either
 # is one of these exact lines or starts with one of these phrases. Phrases are
@@ -155,7 +145,7 @@ _BOILERPLATE_LINES = frozenset({
     "advertisement", "related articles", "related posts", "related content", "table of contents",
     "contents", "privacy policy", "terms of use", "terms and conditions", "all rights reserved",
 })
-_CTA_PHRASES = tuple(tuple(p.split()) for p in (
+_CTA_PHRASES = tuple(tuple(phrase.split()) for phrase in (
     "book appointment", "book an", "book a", "book now", "book online", "share", "tweet", "print this",
     "skip to", "read more", "learn more", "continue reading", "see more", "view more", "click here",
     "subscribe", "contact us", "call now", "call us", "call today", "sign up", "sign in", "log in",
@@ -163,34 +153,34 @@ _CTA_PHRASES = tuple(tuple(p.split()) for p in (
     "make an appointment", "request a", "request an", "schedule a", "schedule an", "back to",
     "go to", "download", "donate", "get started", "email us", "join us", "join our",
 ))
+_CTA_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _CTA_PHRASES:
+    _CTA_BY_FIRST_WORD.setdefault(_phrase[0], []).append(_phrase)
 
 
 def _is_boilerplate(line: str) -> bool:
     stripped = line.strip().strip("*_#>»«→←|· ").strip()
-    if not stripped or stripped[-1] in ".!?:;," or _BULLET.match(line):
+    if not stripped or _has_terminal_punctuation(stripped) or _BULLET.match(line):
         return False
     words = _words(stripped)
     if not words or len(words) > 5:
         return False
     if " ".join(words) in _BOILERPLATE_LINES:
         return True
-    return any(tuple(words[: len(phrase)]) == phrase for phrase in _CTA_PHRASES)
+    return any(tuple(words[: len(phrase)]) == phrase for phrase in _CTA_BY_FIRST_WORD.get(words[0], []))
 
 
-# --------------------------------------------------------------------------
-# Blocks: headings, paragraphs and lists
-# --------------------------------------------------------------------------
+# --- Blocks: headings, paragraphs and lists ------------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?P<marker>[-*+•·–▪◦‣]|\d{1,3}[.)])\s+(?P<text>\S.*)$")
 _ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*?)(?:\s+#+)?\s*$")
 _SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
 _BLOCKQUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
-_REFERENCES_HEADING = re.compile(
-    r"(?:references?|sources?|bibliography|citations|works cited|literature cited|"
-    r"reference list|notes and references|further reading)",
+_REFERENCES_HEADING = re.compile(  # "References", "Sources", "Notes and references", "Sources & further reading"
+    r"(?:(?:notes|selected|key)\s+(?:and\s+)?)?(?:references?|sources?|bibliography|citations|works cited|"
+    r"literature cited|reference list|further reading)(?:\s+(?:and|&)\s+[\w ]{1,30})?",
     re.IGNORECASE,
 )
-_TERMINAL = ".!?:;,"
 
 
 @dataclass
@@ -223,10 +213,10 @@ def _is_references_heading(line: str) -> bool:
 
 def _looks_like_heading(line: str) -> bool:
     """A plain-text heading: short, no sentence punctuation, not a bullet or a citation."""
-    text = line.strip().rstrip("”’\"')*_ ")
+    text = line.strip()
     return (
         bool(text)
-        and text[-1] not in _TERMINAL
+        and not _has_terminal_punctuation(text)
         and text[0] not in "([\\"
         and not _BULLET.match(line)
         and any(c.isalpha() for c in text)
@@ -240,10 +230,11 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
     block: list[str] = []
 
     def flush() -> None:
-        if len(block) == 1 and _looks_like_heading(block[0]) and not _is_references_heading(block[0]):
-            elements.append(_Heading(_heading_text(block[0])))
-        else:
-            elements.extend(_split_block(block))
+        lines = _drop_boilerplate(block)
+        if len(lines) == 1 and _looks_like_heading(lines[0]) and not _is_references_heading(lines[0]):
+            elements.append(_Heading(_heading_text(lines[0])))
+        elif lines:
+            elements.extend(_split_block(lines))
         block.clear()
 
     for raw in text.splitlines():
@@ -262,10 +253,20 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
                 continue
         if not re.search(r"\w", line):  # a rule such as "***" or "———" ends the block
             flush()
-        elif not _is_boilerplate(line):
+        else:
             block.append(line)
     flush()
     return elements
+
+
+def _drop_boilerplate(block: list[str]) -> list[str]:
+    kept: list[str] = []
+    for i, line in enumerate(block):
+        next_line = block[i + 1].strip() if i + 1 < len(block) else ""
+        # "… many people\nread more books." is one wrapped sentence, not a "Read more" link.
+        if next_line[:1].islower() or not _is_boilerplate(line):
+            kept.append(line)
+    return kept
 
 
 def _split_block(block: list[str]) -> list[_Element]:
@@ -298,14 +299,12 @@ def _split_block(block: list[str]) -> list[_Element]:
     return out
 
 
-# --------------------------------------------------------------------------
-# Sentences
-# --------------------------------------------------------------------------
+# --- Sentences -----------------------------------------------------------------------------------------------------
 
 # A candidate end: . ! ? plus any closing quotes/brackets and [n] markers, then whitespace.
-_NUMERIC_CITE = r"\\?\[\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*\\?\]"
-_SENTENCE_END = re.compile(rf"[.!?]+(?:[”’\"')\]]|{_NUMERIC_CITE})*(?=\s)")
+_SENTENCE_END = re.compile(rf"[.!?]+(?:[”’\"')\]]|\\?\[{_NUMBERS}\\?\])*(?=\s)")
 _NEXT_CHAR = re.compile(r"\s+(\S)")
+_BRACKET = re.compile(r"[()\[\]]")
 _OPENERS = "“‘\"'*_"  # quotes, and Markdown emphasis opening a sentence
 _ABBREVIATIONS = frozenset({"al", "dr", "mr", "mrs", "ms", "prof", "vs", "cf", "approx", "st", "jr", "sr", "ca", "viz"})
 _ABBREVIATIONS_BEFORE_NUMBER = frozenset({"no", "nos", "fig", "figs", "vol", "p", "pp", "eq", "ref", "refs", "sec"})
@@ -314,7 +313,9 @@ _TOKEN_BEFORE = re.compile(r"[\w.]+$")
 
 
 def _is_abbreviation(text: str, dot: int, next_char: str) -> bool:
-    token_match = _TOKEN_BEFORE.search(text, max(0, dot - 24), dot)
+    if not text[dot - 1].isalpha():
+        return False  # every abbreviation ends in a letter; "2.5." or "(1)." do not
+    token_match = _TOKEN_BEFORE.search(text, max(0, dot - 10), dot)
     if token_match is None:
         return False
     token = token_match.group().lower()
@@ -328,15 +329,18 @@ def _is_abbreviation(text: str, dot: int, next_char: str) -> bool:
 def _split_sentences(text: str) -> list[str]:
     """Split after . ! ? when the next sentence visibly starts; linear in len(text)."""
     sentences: list[str] = []
-    start = scanned = depth = 0
+    start = depth = 0
+    # Brackets in order, so the nesting depth at each candidate end costs nothing extra.
+    brackets = [(m.start(), 1 if m.group() in "([" else -1) for m in _BRACKET.finditer(text)]
+    next_bracket = 0
     # Beyond the last closing bracket an open "(" can never close: ignore it
     # rather than swallowing the rest of the paragraph into one sentence.
     last_close = max(text.rfind(")"), text.rfind("]"))
     for end_match in _SENTENCE_END.finditer(text):
         end = end_match.end()
-        chunk = text[scanned:end]
-        depth = max(0, depth + chunk.count("(") + chunk.count("[") - chunk.count(")") - chunk.count("]"))
-        scanned = end
+        while next_bracket < len(brackets) and brackets[next_bracket][0] < end:
+            depth = max(0, depth + brackets[next_bracket][1])
+            next_bracket += 1
         if depth and end <= last_close:
             continue  # inside (...) or [...]
         following = _NEXT_CHAR.match(text, end)
@@ -348,7 +352,7 @@ def _split_sentences(text: str) -> list[str]:
             cited = _PAREN.match(text, following.start(1))
             after = _NEXT_CHAR.match(text, cited.end()) if cited else None
             if cited and _paren_is_citation(cited.group(1)) and (after is None or _starts_sentence(after.group(1))):
-                end = scanned = cited.end()
+                end = cited.end()  # balanced, so the depth is unchanged
                 next_char = after.group(1) if after else "A"
         if not _starts_sentence(next_char):
             continue
@@ -366,13 +370,10 @@ def _starts_sentence(char: str) -> bool:
     return char.isupper() or char.isdigit() or char in _OPENERS
 
 
-# --------------------------------------------------------------------------
-# Citations
-# --------------------------------------------------------------------------
+# --- Citations -----------------------------------------------------------------------------------------------------
 
 _PAREN = re.compile(r"\(([^()]{1,400})\)")
-_YEAR_PAREN = re.compile(r"\(((?:19|20)\d{2}[a-z]?)\)")
-_NUMERIC = re.compile(r"\\?\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\\?\]")
+_NUMERIC = re.compile(rf"\\?\[({_NUMBERS})\\?\]")
 # "…, 2001", "… 2001a, 2003", "…, 2001, p. 12" at the end of a citation; the authors come before it.
 _YEARS_AT_END = re.compile(
     r"[,\s]\s*(?P<years>(?:19|20)\d{2}[a-z]?(?:\s*,\s*(?:19|20)\d{2}[a-z]?)*)"
@@ -383,8 +384,9 @@ _PARTICLE_WORDS = ("van", "von", "de", "der", "den", "du", "da", "di", "le", "la
                    "ten", "ter")
 _PARTICLES = f"(?:{'|'.join(_PARTICLE_WORDS)})"
 _SURNAME = rf"(?<![\w'’-])(?:{_PARTICLES}\s+){{0,2}}[A-ZÀ-ÖØ-Þ][\w'’-]*\w"
-_NARRATIVE_AUTHORS = re.compile(
-    rf"(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)\s*$"
+_NARRATIVE = re.compile(
+    rf"(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)"
+    r"\s*\((?P<year>(?:19|20)\d{2}[a-z]?)\)"
 )
 # Capitalised words that precede a year without being authors: "(In 2019)", "(March 2020)".
 _NOT_AUTHORS = frozenset(
@@ -428,11 +430,31 @@ def _is_citation_only(line: str) -> bool:
     return rest.strip(" .,;") == ""
 
 
+_INITIALS = re.compile(r"(?:[A-ZÀ-ÖØ-Þ]\.?[\s-]*){1,4}")  # "M.", "S. M.", "GM", "J.-P."
+
+
 def _norm_authors(authors: str) -> str:
-    text = " ".join(authors.translate(_STRAIGHTEN).casefold().split())
-    text = re.sub(r"\bet\s+al\b\.?", "et al.", text)
-    text = re.sub(r"\s*,?\s*(?:&|\band\b)\s*", " & ", text)  # '&' and 'and' are one connector
-    return text.strip(" ,;:")
+    """The author part of a work key, in one canonical short form.
+
+    "Chen B, Dowlatshahi D, MacQueen GM" and "Chen et al." both give "chen et al.";
+    "Duman, R. S., & Monteggia, L. M." and "Duman and Monteggia" both give
+    "duman & monteggia". So an in-text citation and a reference-list entry for
+    the same work get the same key, across articles and citation styles.
+    """
+    text, et_al = re.subn(r"\bet\.?\s+al\b\.?", "", " ".join(authors.translate(_STRAIGHTEN).split()))
+    surnames: list[str] = []
+    for part in re.split(r"[,;]|\s&\s|\s+and\s+", text):
+        words = part.split()
+        if not words or (surnames and _INITIALS.fullmatch(part.strip())):
+            continue  # empty, or the initials after "Surname," in APA/Harvard
+        while len(words) > 1 and _INITIALS.fullmatch(words[-1]):
+            words.pop()  # "MacQueen GM" -> "MacQueen"
+        surnames.append(" ".join(words))
+    if not surnames:
+        return " ".join(text.casefold().split())
+    if et_al or len(surnames) >= 3:
+        return f"{surnames[0]} et al.".casefold()
+    return " & ".join(surnames).casefold()
 
 
 def _year(year: str) -> int | None:
@@ -461,6 +483,7 @@ class _References:
 
     by_number: dict[int, ParsedCitation] = field(default_factory=dict)
     by_author_year: dict[tuple[str, int | None], list[ParsedCitation]] = field(default_factory=dict)
+    cache: dict[tuple[str, str, str], ParsedCitation] = field(default_factory=dict)
 
     def add(self, number: int, text: str) -> None:
         citation = _parse_reference(text, f"[{number}]")
@@ -473,32 +496,34 @@ class _References:
         )
 
     def author_year(self, label: str, authors: str, year: str) -> ParsedCitation:
+        cache_key = (label, authors, year)
+        if cache_key not in self.cache:  # long articles cite the same few works over and over
+            self.cache[cache_key] = self._author_year(label, authors, year)
+        return self.cache[cache_key]
+
+    def _author_year(self, label: str, authors: str, year: str) -> ParsedCitation:
         citation = ParsedCitation(label=label[:500], authors=authors[:500], year=_year(year),
                                   key=f"{_norm_authors(authors)}|{year}"[:500])
         entries = self.by_author_year.get((_first_surname(authors), _year(year)), [])
         if len(entries) != 1:
             return citation
-        entry = entries[0]
-        # The list entry tells us more about the same work; its key is only more
-        # reliable than "authors|year" when it is a DOI or PMID.
-        key = entry.key if entry.doi or entry.pmid else citation.key
-        return ParsedCitation(citation.label, citation.authors, citation.year, key,
+        entry = entries[0]  # the list entry for this very work: it knows the DOI, title, ...
+        return ParsedCitation(citation.label, citation.authors, citation.year, entry.key,
                               entry.title, entry.doi, entry.pmid, entry.url)
 
     def cite(self, text: str) -> list[ParsedCitation]:
         """Every citation in `text`, in the order written."""
         found: list[tuple[int, ParsedCitation]] = []
+        if "(" not in text and "[" not in text:
+            return []
         for match in _NUMERIC.finditer(text):
             found.extend((match.start(), self.numbered(n)) for n in _expand_numbers(match.group(1)))
         for match in _PAREN.finditer(text):
             for part in match.group(1).split(";"):
                 found.extend((match.start(), self.author_year(*cite)) for cite in _author_year_citations(part))
-        for match in _YEAR_PAREN.finditer(text):
-            window_start = max(0, match.start() - 150)
-            narrative = _NARRATIVE_AUTHORS.search(text, window_start, match.start())
-            if narrative and _looks_like_authors(narrative["authors"]):
-                start = narrative.start("authors")
-                found.append((start, self.author_year(text[start:match.end()], narrative["authors"], match.group(1))))
+        for match in _NARRATIVE.finditer(text):  # "Smith et al. (2019)"
+            if _looks_like_authors(match["authors"]):
+                found.append((match.start(), self.author_year(match.group(), match["authors"], match["year"])))
         found.sort(key=lambda pair: pair[0])
         return [citation for _, citation in found]
 
@@ -509,6 +534,8 @@ _URL = re.compile(r"https?://[^\s<>\"]+")
 _DOI_OR_URL_OR_PMID = re.compile(rf"(?:doi:\s*)?{_DOI.pattern}|{_URL.pattern}|{_PMID.pattern}", re.IGNORECASE)
 _REF_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2}(?:[a-z](?![a-z]))?)(?!\d)")
 _APA_YEAR = re.compile(r"\(\s*((?:19|20)\d{2}[a-z]?)\s*\)")
+# The title runs to the next full stop; a final "?" or "!" belongs to it.
+_TITLE = re.compile(r"[\s.,:;]*(.+?(?:[?!](?=\s|$)|(?=\.(?:\s|$))|$))")
 _ENTRY_NUMBER = re.compile(r"^\\?\[(\d{1,3})\\?\]\s*|^(\d{1,3})[.)]\s+")
 
 
@@ -538,9 +565,10 @@ def _parse_reference(text: str, label: str) -> ParsedCitation:
         cut = min(cuts) if cuts else 0
         authors, after = rest[:cut], rest[cut:]
     authors = authors.strip(" ,;:(")
+    authors += "." if authors.endswith(" et al") else ""
     if len(authors) > 500 or not any(c.isalpha() for c in authors):
         authors = ""
-    title_match = re.match(r"\s*[.,:;]?\s*(.+?[?!]?)(?:[.?!](?:\s|$)|$)", after)
+    title_match = _TITLE.match(after)
     title = title_match.group(1).strip() if title_match and any(c.isalpha() for c in title_match.group(1)) else ""
     if doi:
         key = f"doi:{doi.lower()}"
@@ -558,11 +586,9 @@ def _looks_like_reference(line: str) -> bool:
     return bool(re.search(r"\d|https?://|www\.", line))
 
 
-# --------------------------------------------------------------------------
-# Assembly
-# --------------------------------------------------------------------------
+# --- Assembly ------------------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """A claim being built; citations are resolved once the reference list is known."""
 
@@ -581,6 +607,7 @@ def _join_lines(lines: list[str]) -> str:
 class _Assembler:
     def __init__(self, title: str | None) -> None:
         self.title = (title or "").strip()
+        self.title_key = _line_key(self.title)
         self.title_open = title is None  # the first heading may still become the title
         self.sections: list[tuple[str, list[_Draft]]] = [("", [])]
         self.references = _References()
@@ -588,6 +615,9 @@ class _Assembler:
         self.in_references = False
         self.last: _Draft | None = None  # where a standalone citation line attaches
         self.lead_in: _Draft | None = None  # a claim ending in ':' waiting for its list
+
+    def is_title(self, line: str) -> bool:
+        return bool(self.title_key) and _line_key(line) == self.title_key
 
     def emit(self, text: str) -> _Draft:
         draft = _Draft(text)
@@ -607,8 +637,8 @@ class _Assembler:
         elif self.in_references and not heading.explicit and _looks_like_reference(heading.text):
             self.add_entry(None, heading.text)  # e.g. a bare URL on its own line
         elif self.title_open and not self.title:
-            self.title, self.title_open = heading.text, False
-        elif not _same_line(heading.text, self.title):  # repeated titles are dropped
+            self.title, self.title_key, self.title_open = heading.text, _line_key(heading.text), False
+        elif not self.is_title(heading.text):  # repeated titles are dropped
             self.in_references = False
             self.sections.append((heading.text, []))
 
@@ -616,13 +646,15 @@ class _Assembler:
         if self.in_references:
             for line in lines:
                 number = _ENTRY_NUMBER.match(line)
-                value = int(number.group(1) or number.group(2)) if number else None
-                self.add_entry(value, line[number.end():] if number else line)
+                if number:
+                    self.add_entry(int(number.group(1) or number.group(2)), line[number.end():])
+                elif _looks_like_reference(line):  # not e.g. a disclaimer after the list
+                    self.add_entry(None, line)
             return
         chunk: list[str] = []  # consecutive text lines, joined into sentences
         ends_with_text = False
         for line in lines:
-            if _same_line(line, self.title):
+            if self.is_title(line):
                 continue
             if not _is_citation_only(line):
                 chunk.append(line)
@@ -689,12 +721,10 @@ class _Assembler:
         return ParsedArticle(title=self.title, sections=tuple(sections), references=tuple(cited.values()))
 
 
-# --------------------------------------------------------------------------
-# Entry point
-# --------------------------------------------------------------------------
+# --- Entry point ---------------------------------------------------------------------------------------------------
 
 # trafilatura escapes brackets; "\[3\]" is a citation marker, not Markdown syntax we need.
-_ESCAPED_CITE = re.compile(r"\\\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\\\](?!\()")
+_ESCAPED_CITE = re.compile(rf"\\\[({_NUMBERS})\\\](?!\()")
 
 
 def _html_to_markdown(html: str) -> tuple[str, str | None]:
@@ -726,9 +756,16 @@ def parse_article(text: str, fmt: str = "text", title: str | None = None) -> Par
     if not text.strip():
         raise ImportRejected("The article is empty.")
     if fmt == "html":
-        text, page_title = _html_to_markdown(text)
-        title = title if title is not None else page_title
+        markdown, page_title = _html_to_markdown(text)
+        try:
+            return _parse(markdown, True, title if title is not None else page_title)
+        except ImportRejected:  # trafilatura kept only scraps such as a menu
+            raise ImportRejected("No article text found in the HTML page.") from None
+    return _parse(text, fmt == "markdown", title)
+
+
+def _parse(text: str, markdown: bool, title: str | None) -> ParsedArticle:
     assembler = _Assembler(title)
-    for element in _tokenise(text, markdown=fmt != "text"):
+    for element in _tokenise(text, markdown):
         assembler.feed(element)
     return assembler.result()

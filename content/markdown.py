@@ -1,7 +1,13 @@
 """The one place Markdown becomes HTML. Everything it returns is sanitised."""
 
+import re
+
 import markdown as md
 import nh3
+
+# Python-Markdown only starts a list after a blank line; claims keep a lead-in
+# and its list on adjacent lines ("…critical for:\n- a\n- b"), as CommonMark allows.
+_LIST_AFTER_TEXT = re.compile(r"(?m)^(?!\s*(?:[-*+]|\d+[.)])\s)(.+)\n(?=\s*(?:[-*+]|\d+[.)])\s)")
 
 ALLOWED_TAGS = {
     "p",
@@ -28,7 +34,7 @@ ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 def render(text: str) -> str:
     """Markdown -> sanitised HTML. Raw HTML in the source is escaped or dropped."""
-    html = md.markdown(text, extensions=["sane_lists"], output_format="html")
+    html = md.markdown(_LIST_AFTER_TEXT.sub(r"\1\n\n", text), extensions=["sane_lists"], output_format="html")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
