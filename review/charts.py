@@ -67,17 +67,19 @@ def line_chart(title: str, points: Sequence[tuple[str, float]], unit: str = "", 
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(coords))
     parts = [format_html('<path class="line" d="{}"></path>', path)]
     for (label, value), (x, y) in zip(points, coords, strict=True):
+        # format_html escapes its arguments into strings: format numbers first.
+        cx, cy, above = f"{x:.1f}", f"{y:.1f}", f"{y - 7:.1f}"
         parts.append(
             format_html(
-                '<circle cx="{:.1f}" cy="{:.1f}" r="3"></circle>'
-                '<text x="{:.1f}" y="{:.1f}" text-anchor="middle" class="value">{}</text>'
-                '<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>',
-                x,
-                y,
-                x,
-                y - 7,
+                '<circle cx="{}" cy="{}" r="3"></circle>'
+                '<text x="{}" y="{}" text-anchor="middle" class="value">{}</text>'
+                '<text x="{}" y="{}" text-anchor="middle">{}</text>',
+                cx,
+                cy,
+                cx,
+                above,
                 f"{value:g}{unit}",
-                x,
+                cx,
                 height - 8,
                 label,
             )
