@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_PASSWORD ?= vetted-demo-2026
 export DEMO_PASSWORD
 
-.PHONY: run test lint typecheck check serve bench clean
+.PHONY: run test lint typecheck check serve loadtest backup-check bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,25 @@ typecheck: $(BIN)/.installed
 
 check: lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Production settings, locally, on PostgreSQL behind gunicorn. Needs SECRET_KEY,
+# ALLOWED_HOSTS and DATABASE_URL=postgres://...; SECURE_SSL_REDIRECT=0 to use plain
+# http://127.0.0.1:8000 without a TLS proxy (README "Deploy").
+serve: export DJANGO_ENV = production
+serve: $(BIN)/.installed
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
+
+# 50 clients for 60 s against gunicorn (2 workers) on PostgreSQL, loopback only
+# (README "Load test"). LOADTEST_DATABASE_URL names a scratch database it may wipe.
+loadtest: $(BIN)/.installed
+	$(BIN)/python deploy/loadtest.py
+
+# pg_dump DATABASE_URL, restore into an empty database, reconcile and verify the copy.
+backup-check: $(BIN)/.installed
+	bash deploy/backup_restore.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles test-results

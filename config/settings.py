@@ -5,7 +5,9 @@ A fresh clone runs in development mode on SQLite with no env file.
 without the values a real deployment must set.
 """
 
+import copy
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -75,15 +77,22 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
+    "config",
     "content",
     "review",
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request, from any middleware, carries its id.
+    "config.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "content.views.DomainErrorMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,6 +143,30 @@ else:
         }
     }
 
+# Read replica: GET views marked with `config.db_router.use_replica` (channel feeds, audit
+# reads) read from the "replica" alias. Without DATABASE_REPLICA_URL the alias is the
+# primary itself, so the routed code path runs everywhere. In tests it is a mirror of
+# default: the same test database through a second connection.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+else:
+    DATABASES["replica"] = copy.deepcopy(DATABASES["default"])
+DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+
+# App servers keep no state of their own: sessions live in the database (Django's
+# default) and the cache in Redis when REDIS_URL is set. Without Redis, production
+# shares a database table between workers (`manage.py createcachetable`, run by
+# `make serve`); development uses per-process memory.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif PRODUCTION:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vetted_cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -158,6 +193,11 @@ STORAGES = {
         )
     },
 }
+# Outside production WhiteNoise serves straight from the app and project static folders,
+# so development and tests need no collectstatic; production serves the collected,
+# hashed and compressed copies only.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -172,11 +212,42 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Content-Security-Policy (django-csp 4 format), in every environment so tests and
+# development see what production sends: scripts and styles only from our own static
+# files, never inline, so an injected <script> or onclick= does not run.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# Login throttling (django-axes): five failures for one username from one address lock
+# that pair out for 15 minutes. Unknown usernames are counted and locked the same way,
+# so the response never tells whether an account exists.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Load balancers probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -201,9 +272,22 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Claims, versions, reviews and publications of health content.",
     "VERSION": "1",
     "ENUM_NAME_OVERRIDES": {"ArticleFormatEnum": "content.models.ArticleFormat.choices"},
+    # Swagger UI from our own static files, not a CDN: the Content-Security-Policy
+    # allows scripts from 'self' only.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Audit trail (review.audit): after each event commits, the chain's head (hash, id,
+# count) is written here, outside the database, so a chain rebuilt inside the
+# database no longer matches. Keep it on storage the database's users cannot write.
+AUDIT_ANCHOR_PATH = Path(env_str("AUDIT_ANCHOR_PATH", str(BASE_DIR / "var" / "audit-anchor.json")))
+# History is append-only: the admin's "revert to this version" would rewrite rows
+# outside the verbs, so it is off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Review policy: how many distinct signatures approve a version.
 VETTED_SIGNATURES_DEFAULT = env_int("VETTED_SIGNATURES_DEFAULT", 1)
@@ -212,9 +296,25 @@ VETTED_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 
+# One JSON object per line on stderr (LOG_FORMAT=text for humans), each with the
+# request id; state changes are logged by config.logging.log_history_record.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text', got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

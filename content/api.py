@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -17,9 +17,11 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from content import markdown
+from content.flagging import advice_prefetches, current_open_flags  # triage (issue 8)
 from content.importing import FORMATS, ImportRejected
+from content.library import current_matches  # triage (issue 8)
 from content.models import Article, Claim, ClaimStatus, ClaimVersion, InvalidTransition, Reference, StaleVersion
-from content.permissions import get_article_for_user, get_claim_for_user, visible_articles, visible_claims
+from content.permissions import get_claim_for_user, visible_articles, visible_claims
 from content.services import import_article
 
 
@@ -52,10 +54,28 @@ class CitationSerializer(serializers.ModelSerializer[Reference]):
         fields = ["id", "label", "authors", "year"]
 
 
+# --- triage (issue 8): advice on each claim's current version -------------------------------------------------------
+class RiskFlagSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    evidence = serializers.CharField()
+    why = serializers.CharField()
+
+
+class LibraryMatchSerializer(serializers.Serializer[Any]):
+    claim = serializers.IntegerField()
+    version = serializers.IntegerField()
+    similarity = serializers.FloatField()
+
+
+# --- end triage ---
+
+
 class ClaimSerializer(serializers.ModelSerializer[Claim]):
     html = serializers.SerializerMethodField()
     citations = CitationSerializer(many=True, read_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
+    risk_flags = serializers.SerializerMethodField()  # triage (issue 8)
+    library_matches = serializers.SerializerMethodField()  # triage (issue 8)
 
     class Meta:
         model = Claim
@@ -73,11 +93,26 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
             "author",
             "approved_version",
             "approvals_needed",
+            "risk_flags",
+            "library_matches",
         ]
         read_only_fields = fields
 
     def get_html(self, claim: Claim) -> str:
         return markdown.render(claim.text)
+
+    # triage (issue 8): undismissed flags and live library matches of the current version. Lists prefetch
+    # them with advice_prefetches(); a single claim without the prefetch costs two small queries.
+    @extend_schema_field(RiskFlagSerializer(many=True))
+    def get_risk_flags(self, claim: Claim) -> list[dict[str, str]]:
+        return [{"code": f.code, "evidence": f.evidence, "why": f.why} for f in current_open_flags(claim)]
+
+    @extend_schema_field(LibraryMatchSerializer(many=True))
+    def get_library_matches(self, claim: Claim) -> list[dict[str, Any]]:
+        return [
+            {"claim": m.matched_claim_id, "version": m.matched_version, "similarity": m.similarity}
+            for m in current_matches(claim)
+        ]
 
 
 class SectionSerializer(serializers.Serializer[Any]):
@@ -118,7 +153,12 @@ class ArticleListSerializer(serializers.ModelSerializer[Article]):
 
 
 def article_queryset(qs: QuerySet[Article]) -> QuerySet[Article]:
-    live = Claim.objects.live().order_by("position").select_related("author").prefetch_related("citations")
+    live = (
+        Claim.objects.live()
+        .order_by("position")
+        .select_related("author")
+        .prefetch_related("citations", *advice_prefetches())  # advice: triage (issue 8)
+    )
     return qs.select_related("owner").prefetch_related(
         "sections", Prefetch("claims", queryset=live, to_attr="live_claims")
     )
@@ -148,8 +188,10 @@ class ArticleDetail(generics.RetrieveAPIView[Article]):
     serializer_class = ArticleSerializer
 
     def get_object(self) -> Article:
-        get_article_for_user(self.request.user, self.kwargs["pk"])
-        return article_queryset(Article.objects.filter(pk=self.kwargs["pk"])).get()
+        article = article_queryset(visible_articles(self.request.user).filter(pk=self.kwargs["pk"])).first()
+        if article is None:
+            raise Http404("No such article.")  # outsiders learn nothing about what exists
+        return article
 
 
 class ClaimPatchSerializer(serializers.Serializer[Any]):
@@ -164,11 +206,22 @@ class ClaimPatchSerializer(serializers.Serializer[Any]):
         return value
 
 
+class StaleSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    current_version = serializers.IntegerField()
+    current_text = serializers.CharField()
+
+
 class ClaimList(generics.ListAPIView[Claim]):
     serializer_class = ClaimSerializer
 
     def get_queryset(self) -> QuerySet[Claim]:
-        qs = visible_claims(self.request.user).for_list().order_by("article_id", "position")
+        qs = (
+            visible_claims(self.request.user)
+            .for_list()
+            .prefetch_related(*advice_prefetches())  # triage (issue 8)
+            .order_by("article_id", "position")
+        )
         article = self.request.query_params.get("article")
         if article is not None:
             if not article.isdigit():
@@ -187,7 +240,14 @@ class ClaimDetail(APIView):
     def get(self, request: Request, pk: int) -> Response:
         return Response(ClaimSerializer(get_claim_for_user(request.user, pk)).data)
 
-    @extend_schema(request=ClaimPatchSerializer, responses={200: ClaimSerializer})
+    @extend_schema(
+        request=ClaimPatchSerializer,
+        responses={
+            200: ClaimSerializer,
+            400: OpenApiResponse(description="Invalid input, e.g. no change_reason; the body names each field."),
+            409: OpenApiResponse(StaleSerializer, description="The claim moved on (stale) or is in the wrong state."),
+        },
+    )
     def patch(self, request: Request, pk: int) -> Response:
         claim = get_claim_for_user(request.user, pk)
         data = ClaimPatchSerializer(data=request.data)

@@ -30,6 +30,9 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 # No javascript:, data:, vbscript: or any scheme not listed here.
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
+# Relative links are dropped too: a claim is shown on other sites (channels,
+# newsletters) where they would point somewhere else, and a mangled scheme such as
+# "jav ascript:" (Markdown turns a tab into spaces) would otherwise pass as relative.
 
 
 def render(text: str) -> str:
@@ -40,5 +43,6 @@ def render(text: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
+        url_relative="deny",
         link_rel="noopener noreferrer nofollow",
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from content import signals
+from content.governance import GovernedQuerySet
 
 
 class InvalidTransition(Exception):
@@ -62,6 +63,30 @@ def content_hash(text: str, citation_keys: Iterable[str]) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def unstorable(text: str) -> str | None:
+    """Why the database cannot store `text` as it is, or None.
+
+    PostgreSQL refuses NUL characters and text that is not valid UTF-8 (a lone
+    surrogate from a broken JSON escape); left unchecked, either fails the save.
+    """
+    if "\x00" in text:
+        return "The text contains a NUL character."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"The text is not valid Unicode (a lone surrogate at position {exc.start})."
+    return None
+
+
+def audited(**kwargs: Any) -> HistoricalRecords:
+    """simple-history with room for a whole change reason.
+
+    Its default reason column is varchar(100): PostgreSQL refuses a longer reason
+    (the whole save fails) and SQLite would keep it only by ignoring the limit.
+    """
+    return HistoricalRecords(history_change_reason_field=models.TextField(null=True), **kwargs)
 
 
 def default_approvals_needed() -> int:
@@ -110,7 +135,8 @@ class Reference(models.Model):
     status_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    history = HistoricalRecords()
+    history = audited()
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         ordering = ["authors", "year"]
@@ -131,7 +157,8 @@ class Article(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = audited()
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -150,7 +177,8 @@ class Section(models.Model):
     heading = models.CharField(max_length=300, blank=True)
     position = models.PositiveIntegerField()
 
-    history = HistoricalRecords()
+    history = audited()
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "position"]
@@ -163,7 +191,7 @@ class Section(models.Model):
         return self.heading or "(introduction)"
 
 
-class ClaimQuerySet(models.QuerySet["Claim"]):
+class ClaimQuerySet(GovernedQuerySet["Claim"]):
     def live(self) -> ClaimQuerySet:
         return self.exclude(status=ClaimStatus.RETIRED)
 
@@ -190,7 +218,7 @@ class Claim(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[citations])
+    history = audited(m2m_fields=[citations])
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
@@ -284,6 +312,8 @@ class Claim(models.Model):
             raise ValidationError({"change_reason": "Say why you are changing this claim."})
         if not text:
             raise ValidationError({"text": "A claim cannot be empty."})
+        if problem := unstorable(text):
+            raise ValidationError({"text": problem})
         with transaction.atomic():
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status not in REVISABLE:
@@ -396,3 +426,192 @@ class ClaimVersion(models.Model):
             changed_by=by,
             change_reason=reason,
         )
+
+
+# --- Triage flags and the claims library (issue 8) ------------------------------------------------------------------
+# Owned by the triage work: content/triage.py (rules), content/flagging.py, content/library.py,
+# content/receivers.py. Flags and library matches are advice: nothing here blocks a transition.
+
+
+class FlagCode(models.TextChoices):
+    """The rule families of content.triage (a test keeps the two in step)."""
+
+    ABSOLUTE_LANGUAGE = "absolute_language", "Absolute or certainty language"
+    OVERREACH = "overreach", "Causal or restorative overreach"
+    ADVERSE_EFFECT_MINIMISATION = "adverse_effect_minimisation", "Minimises adverse effects"
+    EXTRAPOLATION = "extrapolation", "Extrapolation"
+    NO_CITATION = "no_citation", "No citation"
+    OLD_CITATION = "old_citation", "Old citation"
+    UNSOURCED_NUMBER = "unsourced_number", "Number without a source"
+    RETRACTED_CITATION = "retracted_citation", "Retracted or superseded citation"
+
+
+class FlagAlreadyDismissed(InvalidTransition):
+    def __init__(self) -> None:
+        self.action = "dismiss"
+        self.status = "dismissed"
+        Exception.__init__(self, "This flag is already dismissed.")
+
+
+class ClaimFlagQuerySet(GovernedQuerySet["ClaimFlag"]):
+    def open(self) -> ClaimFlagQuerySet:
+        return self.filter(dismissed_at__isnull=True)
+
+
+class ClaimFlag(models.Model):
+    """Advice raised by a triage rule on one claim version: what triggered it and why. Never blocks."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="flags")
+    version = models.PositiveIntegerField()
+    code = models.CharField(max_length=40, choices=FlagCode.choices)
+    evidence = models.CharField(max_length=500, help_text="The words that triggered the rule, as written.")
+    why = models.CharField(max_length=300)
+    rules_version = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_reason = models.TextField(blank=True)
+
+    history = audited()
+    objects = ClaimFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["claim", "version", "id"]
+        indexes = [
+            # Claim lists and the review page read the flags of each claim's current version.
+            models.Index(fields=["claim", "version"], name="claimflag_claim_version_idx"),
+        ]
+        constraints = [
+            # The same advice is recorded once per version: re-running triage or a second
+            # retraction of the same work never duplicates a flag (or resurrects a dismissed one).
+            models.UniqueConstraint(fields=["claim", "version", "code", "evidence"], name="claimflag_unique_advice"),
+            models.CheckConstraint(condition=Q(code__in=FlagCode.values), name="claimflag_code_valid"),
+            # A dismissal always says who, when and why; an open flag has none of them.
+            models.CheckConstraint(
+                condition=Q(dismissed_at__isnull=True, dismissed_by__isnull=True, dismissed_reason="")
+                | (Q(dismissed_at__isnull=False, dismissed_by__isnull=False) & ~Q(dismissed_reason="")),
+                name="claimflag_dismissal_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} on claim {self.claim_id} v{self.version}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.dismissed_at is None
+
+    def dismiss(self, *, by: Any, reason: str) -> ClaimFlag:
+        """A reviewer sets the advice aside, saying why (kept in history; the flag stays visible as dismissed)."""
+        reason = reason.strip()
+        if not reason:
+            raise ValidationError({"reason": "Say why this flag does not apply."})
+        with transaction.atomic():
+            flag = ClaimFlag.objects.select_for_update().get(pk=self.pk)
+            if flag.dismissed_at is not None:
+                raise FlagAlreadyDismissed()
+            if not (by.is_authenticated and by.is_active and by.has_perm("review.add_review")):
+                raise NotAllowed("Only medical reviewers dismiss risk flags.")
+            flag.dismissed_by = by
+            flag.dismissed_at = timezone.now()
+            flag.dismissed_reason = reason
+            flag._history_user = by  # type: ignore[attr-defined]
+            flag._change_reason = f"Dismissed {flag.code} flag: {reason}"  # type: ignore[attr-defined]
+            flag.save()
+        self.refresh_from_db()
+        return flag
+
+
+class ClaimWording(models.Model):
+    """The normalised wording of each claim version, hashed for the library's exact matching.
+
+    Derived from ClaimVersion (recomputable), so no history. `sort_key` is the
+    normalised words in sorted order: near matching compares these with one
+    C++ pass per imported claim (rapidfuzz), with nothing re-normalised at import.
+    """
+
+    claim_version = models.OneToOneField(ClaimVersion, on_delete=models.PROTECT, related_name="wording")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    norm_hash = models.CharField(max_length=64)
+    sort_key = models.TextField()
+
+    class Meta:
+        indexes = [
+            # Exact library matches: approved wordings with the same normalised hash.
+            models.Index(fields=["norm_hash"], name="claimwording_hash_idx"),
+            # The library corpus joins approved claims to the wording of their approved version.
+            models.Index(fields=["claim", "version"], name="claimwording_claim_version_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"wording of claim {self.claim_id} v{self.version}"
+
+
+class LibraryMatch(models.Model):
+    """A claim version whose wording matches an approved version of another article's claim.
+
+    Stored at import (one rapidfuzz pass per imported article) rather than
+    computed per request: claim lists then read matches with one prefetch.
+    Derived advice, recomputable, so no history.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="library_matches")
+    version = models.PositiveIntegerField()
+    matched_claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="+")
+    matched_version = models.PositiveIntegerField()
+    similarity = models.FloatField(help_text="0..1; 1 for an exact (normalised) match.")
+    exact = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["claim", "version", "-exact", "-similarity", "id"]
+        indexes = [models.Index(fields=["claim", "version"], name="librarymatch_claim_version_idx")]
+        constraints = [
+            # Matching a version twice (a retried import) records each pair once.
+            models.UniqueConstraint(
+                fields=["claim", "version", "matched_claim", "matched_version"], name="librarymatch_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(similarity__gte=0) & Q(similarity__lte=1), name="librarymatch_similarity_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} v{self.version} ~ claim {self.matched_claim_id} v{self.matched_version}"
+
+
+class ClaimLink(models.Model):
+    """Provenance: this claim version reuses the exact wording of an approved claim version.
+
+    It names the approval it reuses (the review ids and content hash it was
+    sealed to) but is not an approval: the claim still needs its own signature
+    if its context differs, and reviewers see both.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="library_links")
+    version = models.PositiveIntegerField()
+    source_claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reused_by")
+    source_version = models.PositiveIntegerField()
+    source_hash = models.CharField(max_length=64, help_text="Content hash the reused approval is sealed to.")
+    # review.Review ids of the approving reviews (content does not import review, so no foreign key).
+    approval_ids = models.JSONField(default=list)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    history = audited()
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["claim", "version"]
+        constraints = [
+            # One provenance per claim version: a double click links once.
+            models.UniqueConstraint(fields=["claim", "version"], name="claimlink_one_per_version"),
+            # A claim cannot reuse itself.
+            models.CheckConstraint(condition=~Q(claim=models.F("source_claim")), name="claimlink_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} v{self.version} reuses claim {self.source_claim_id} v{self.source_version}"

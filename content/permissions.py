@@ -38,7 +38,7 @@ def visible_claims(user: Any) -> ClaimQuerySet:
 
 
 def get_article_for_user(user: Any, pk: int) -> Article:
-    article = visible_articles(user).filter(pk=pk).first()
+    article = visible_articles(user).select_related("owner").filter(pk=pk).first()
     if article is None:
         raise Http404("No such article.")
     return article

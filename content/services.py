@@ -11,10 +11,24 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from content import importing
+from content import diffing, importing
 from content.importing import ImportRejected, ParsedArticle, ParsedCitation, ParsedClaim
-from content.models import Article, Claim, ClaimStatus, InvalidTransition, NotAllowed, Reference, Section
+from content.models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    InvalidTransition,
+    NotAllowed,
+    Reference,
+    Section,
+    content_hash,
+    unstorable,
+)
 from content.permissions import can_edit_article, can_import
+
+# How much wording (0..1) a re-imported sentence shares with an old claim for it to
+# count as that claim, changed (a new version) rather than a different claim.
+SAME_CLAIM = 0.5
 
 
 @dataclass
@@ -28,6 +42,19 @@ class ImportResult:
     @property
     def claim_count(self) -> int:
         return self.created + self.revised + self.unchanged
+
+
+# Article.title and Section.heading are varchar(300).
+LABEL_MAX = 300
+
+
+def _clip(text: str) -> str:
+    """Fit a title or heading into its column.
+
+    They are labels, not claims: nobody signs them, and the source text keeps
+    them whole. Unclipped, an over-long one would fail the whole import.
+    """
+    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1].rstrip() + "…"
 
 
 def unique_slug(title: str) -> str:
@@ -69,8 +96,9 @@ def _sync_sections(article: Article, parsed: ParsedArticle, actor: Any) -> list[
     sections = []
     for position, parsed_section in enumerate(parsed.sections, start=1):
         section = existing.get(position) or Section(article=article, position=position)
-        if section.pk is None or section.heading != parsed_section.heading:
-            section.heading = parsed_section.heading
+        heading = _clip(parsed_section.heading)
+        if section.pk is None or section.heading != heading:
+            section.heading = heading
             section._history_user = actor  # type: ignore[attr-defined]
             section._change_reason = "Imported"  # type: ignore[attr-defined]
             section.save()
@@ -96,11 +124,13 @@ def import_article(
     """
     if not can_import(author):
         raise NotAllowed("Only authors may import articles.")
+    if problem := unstorable(text):
+        raise ImportRejected(problem)
     parsed = importing.parse_article(text, fmt, title=title or None)
     with transaction.atomic():
         if article is None:
             article = Article(
-                title=parsed.title or "Untitled article",
+                title=_clip(parsed.title) or "Untitled article",
                 slug=unique_slug(parsed.title),
                 source_text=text,
                 format=fmt,
@@ -114,7 +144,7 @@ def import_article(
             article.source_text = text
             article.format = fmt
             if title:
-                article.title = title
+                article.title = _clip(title)
             reason = "Re-imported"
         article._history_user = author  # type: ignore[attr-defined]
         article._change_reason = reason  # type: ignore[attr-defined]
@@ -150,7 +180,7 @@ def _sync_claims(
         if op == "equal":
             for claim, (section, pc) in zip(olds, news, strict=True):
                 citations = [refs[c.key] for c in pc.citations]
-                if {r.key for r in citations} != set(claim.citation_keys()) or claim.text != pc.text.strip():
+                if content_hash(pc.text.strip(), [r.key for r in citations]) != claim.content_hash:
                     # Same words but different citations or punctuation: a new version.
                     _revise_for_import(claim, pc, citations, actor)
                     result.revised += 1
@@ -158,14 +188,14 @@ def _sync_claims(
                     result.unchanged += 1
                 ordered.append((claim, section))
             continue
-        # replace / insert / delete: pair changed claims in order, then the rest.
-        for i, (section, pc) in enumerate(news):
+        # replace / insert / delete: a new sentence continues the next old claim
+        # that reads like it (a new version); the old claims skipped on the way
+        # were removed (retired), and a sentence like none of them is a new claim.
+        remaining = list(olds)
+        for section, pc in news:
             citations = [refs[c.key] for c in pc.citations]
-            if i < len(olds):
-                _revise_for_import(olds[i], pc, citations, actor)
-                result.revised += 1
-                ordered.append((olds[i], section))
-            else:
+            match = next((c for c in remaining if diffing.similarity(c.text, pc.text) >= SAME_CLAIM), None)
+            if match is None:
                 claim = Claim.create(
                     article=article,
                     section=section,
@@ -176,11 +206,14 @@ def _sync_claims(
                 )
                 result.created += 1
                 ordered.append((claim, section))
-        for claim in olds[len(news) :]:
-            if claim.status == ClaimStatus.IN_REVIEW:
-                _refuse_frozen(claim)
-            claim.retire(by=actor, reason="Removed from the article on re-import")
-            result.retired += 1
+                continue
+            at = remaining.index(match)
+            result.retired += _retire_removed(remaining[:at], actor)
+            remaining = remaining[at + 1 :]
+            _revise_for_import(match, pc, citations, actor)
+            result.revised += 1
+            ordered.append((match, section))
+        result.retired += _retire_removed(remaining, actor)
 
     for position, (claim, section) in enumerate(ordered, start=1):
         claim.refresh_from_db()
@@ -188,6 +221,14 @@ def _sync_claims(
             claim.position = position
             claim.section = section
             claim._save_as(actor, "Re-ordered by import")
+
+
+def _retire_removed(claims: list[Claim], actor: Any) -> int:
+    for claim in claims:
+        if claim.status == ClaimStatus.IN_REVIEW:
+            _refuse_frozen(claim)
+        claim.retire(by=actor, reason="Removed from the article on re-import")
+    return len(claims)
 
 
 def _revise_for_import(claim: Claim, pc: ParsedClaim, citations: list[Reference], actor: Any) -> None:
@@ -214,11 +255,19 @@ def _shift_after(claim: Claim, by: int, actor: Any) -> None:
         other._save_as(actor, "Re-ordered")
 
 
+def _lock_article(claim: Claim) -> None:
+    """Serialise changes to an article's claim order: split, merge and re-import renumber claims."""
+    Article.objects.select_for_update().get(pk=claim.article_id)
+
+
 def split_claim(claim: Claim, *, first: str, second: str, expected_version: int, reason: str, by: Any) -> Claim:
-    """Split one claim in two: `claim` keeps `first` (a new version); a new claim holds `second`."""
-    if not second.strip():
-        raise ValidationError({"second": "The second part of a split cannot be empty."})
+    """Split one claim in two: `claim` keeps `first` (a new version); a new claim right after it holds `second`."""
+    parts = {"first": first, "second": second}
+    errors = {name: "This part of the split cannot be empty." for name, part in parts.items() if not part.strip()}
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
+        _lock_article(claim)
         claim.revise(text=first, expected_version=expected_version, reason=reason, by=by)
         _shift_after(claim, 1, by)
         return Claim.create(
@@ -233,21 +282,34 @@ def split_claim(claim: Claim, *, first: str, second: str, expected_version: int,
 
 
 def merge_with_next(claim: Claim, *, expected_version: int, reason: str, by: Any) -> Claim:
-    """Merge the next live claim of the same article into `claim`; the next one is retired."""
-    nxt = claim.article.claims.live().filter(position__gt=claim.position).order_by("position").first()
-    if nxt is None:
-        raise ValidationError({"claim": "This is the last claim of the article; there is nothing to merge."})
-    if nxt.status == ClaimStatus.IN_REVIEW:
-        raise InvalidTransition("merge", nxt.status)
-    joiner = "\n" if "\n" in claim.text or "\n" in nxt.text else " "
+    """Merge the next live claim of the same article into `claim` (a new version); the next one is retired.
+
+    Both texts are read under the locks, so the merge joins what is stored now;
+    revise() still refuses if `claim` moved on since `expected_version`.
+    """
     with transaction.atomic():
-        citations = list({*claim.citations.all(), *nxt.citations.all()})
-        claim.revise(
-            text=claim.text.rstrip() + joiner + nxt.text.lstrip(),
+        _lock_article(claim)
+        current = Claim.objects.select_for_update().get(pk=claim.pk)
+        nxt = (
+            Claim.objects.live()
+            .select_for_update()
+            .filter(article_id=current.article_id, position__gt=current.position)
+            .order_by("position")
+            .first()
+        )
+        if nxt is None:
+            raise ValidationError({"claim": "This is the last claim of the article; there is nothing to merge."})
+        if nxt.status == ClaimStatus.IN_REVIEW:
+            raise InvalidTransition("merge", nxt.status)
+        joiner = "\n" if "\n" in current.text or "\n" in nxt.text else " "
+        citations = list({*current.citations.all(), *nxt.citations.all()})
+        current.revise(
+            text=current.text.rstrip() + joiner + nxt.text.lstrip(),
             expected_version=expected_version,
             reason=reason,
             by=by,
             citations=citations,
         )
         nxt.retire(by=by, reason=f"Merged into claim #{claim.pk}: {reason.strip()}")
+    claim.refresh_from_db()
     return claim

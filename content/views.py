@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -107,11 +109,24 @@ def article_submit_all(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, "error.html", {"title": "Not allowed", "message": "Only the author submits."}, status=403
         )
-    drafts = list(article.claims.filter(status=ClaimStatus.DRAFT).order_by("position"))
-    for claim in drafts:
-        claim.submit(by=request.user)
-    messages.success(request, f"Submitted {len(drafts)} claims for review.")
+    with transaction.atomic():  # all drafts or none
+        drafts = list(article.claims.filter(status=ClaimStatus.DRAFT).order_by("position"))
+        for claim in drafts:
+            claim.submit(by=request.user)
+    if drafts:
+        messages.success(request, f"Submitted {len(drafts)} claims for review.")
+    else:
+        messages.info(request, "There are no drafts to submit.")
     return redirect("article_detail", pk=pk)
+
+
+def _rebase(form: forms.Form, claim: Claim, conflict: StaleVersion) -> forms.Form:
+    """After a stale save: the user's input again, now based on the current version.
+
+    Nothing is lost: the page shows both texts and the user re-applies theirs.
+    """
+    claim.refresh_from_db()
+    return type(form)(initial={**form.cleaned_data, "expected_version": conflict.current_version})
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -124,7 +139,7 @@ def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_edit_claim(request.user, claim):
         return _forbidden(request, "Only the article's author may revise its claims.")
-    form = ReviseForm(request.POST or None, initial={"text": claim.text, "expected_version": claim.version})
+    form: forms.Form = ReviseForm(request.POST or None, initial={"text": claim.text, "expected_version": claim.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -135,16 +150,7 @@ def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except StaleVersion as exc:
-            # Nothing is lost: show both texts, keep theirs in the form, and let
-            # them re-apply it on top of the current version.
-            conflict = exc
-            form = ReviseForm(
-                initial={
-                    "text": form.cleaned_data["text"],
-                    "expected_version": exc.current_version,
-                    "change_reason": form.cleaned_data["change_reason"],
-                }
-            )
+            conflict, form = exc, _rebase(form, claim, exc)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -163,7 +169,8 @@ def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_edit_claim(request.user, claim):
         return _forbidden(request, "Only the article's author may split its claims.")
-    form = SplitForm(request.POST or None, initial={"first": claim.text, "expected_version": claim.version})
+    form: forms.Form = SplitForm(request.POST or None, initial={"first": claim.text, "expected_version": claim.version})
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             split_claim(
@@ -174,14 +181,17 @@ def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["change_reason"],
                 by=request.user,
             )
+        except StaleVersion as exc:
+            conflict, form = exc, _rebase(form, claim, exc)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, "Split the claim in two.")
             return redirect("article_detail", pk=claim.article_id)
+    status = 409 if conflict else 400 if form.errors else 200
     return render(
-        request, "content/claim_split.html", {"claim": claim, "form": form}, status=400 if form.errors else 200
+        request, "content/claim_split.html", {"claim": claim, "form": form, "conflict": conflict}, status=status
     )
 
 

@@ -1,19 +1,29 @@
-"""JSON API for reviews and the review queue."""
+"""JSON API for reviews and the review queue.
+
+POST /api/v1/claims/{id}/reviews/ records a review through review.models.record_review:
+201 with the review; 400 bad input (missing grade, missing signature meaning);
+403 not a reviewer, separation of duties, wrong password or signing locked;
+409 wrong state (with "status") or a stale version (with "current_version").
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from content.api import ClaimSerializer
+from content.flagging import advice_prefetches
 from content.models import Claim
 from content.permissions import get_claim_for_user
+from review.forms import QueueFilterForm
 from review.models import DEFAULT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag, Review, record_review
+from review.permissions import is_reviewer
 from review.views import queue_queryset
 
 
@@ -62,13 +72,15 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
 class ReviewCreateSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(min_value=1)
     evidence_grade = serializers.ChoiceField(choices=EvidenceGrade.choices)
-    evidence_type = serializers.ChoiceField(choices=EvidenceType.choices, required=False, allow_blank=True)
+    evidence_type = serializers.ChoiceField(choices=EvidenceType.choices, required=False, allow_blank=True, default="")
     nuance_tags = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=NuanceTag.objects.filter(active=True), required=False
     )
     nuance_note = serializers.CharField(required=False, allow_blank=True, default="")
     decision = serializers.ChoiceField(choices=Decision.choices)
-    password = serializers.CharField(required=False, allow_blank=True, default="", write_only=True)
+    password = serializers.CharField(
+        required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False
+    )
     signature_meaning = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +97,7 @@ class ClaimReviews(generics.ListAPIView[Review]):
 
     def get_queryset(self) -> QuerySet[Review]:
         claim = get_claim_for_user(self.request.user, self.kwargs["pk"])
-        return claim.reviews.for_list().order_by("created_at")  # type: ignore[attr-defined,no-any-return]
+        return claim.reviews.for_list().order_by("created_at", "id")  # type: ignore[attr-defined,no-any-return]
 
     @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})
     def post(self, request: Request, pk: int) -> Response:
@@ -98,8 +110,26 @@ class ClaimReviews(generics.ListAPIView[Review]):
         )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("article", int, description="Only claims of this article."),
+            OpenApiParameter("grade", str, enum=EvidenceGrade.values, description="An earlier review gave this grade."),
+            OpenApiParameter("tag", str, description="An earlier review carried this nuance tag (slug)."),
+            OpenApiParameter("older_than_days", int, description="Submitted at least this many days ago."),
+        ]
+    )
+)
 class ReviewQueue(generics.ListAPIView[Claim]):
+    """In-review claims, oldest first; filters: article, grade, tag, older_than_days. Reviewers only."""
+
     serializer_class = ClaimSerializer
 
     def get_queryset(self) -> QuerySet[Claim]:
-        return queue_queryset(self.request.user, self.request.query_params.dict())
+        if not is_reviewer(self.request.user):
+            raise PermissionDenied("The review queue is for medical reviewers.")
+        filters = QueueFilterForm(self.request.query_params)
+        if not filters.is_valid():
+            raise ValidationError({field: [str(e) for e in errors] for field, errors in filters.errors.items()})
+        # The claim JSON includes triage advice; prefetch it so the page costs the same for any length.
+        return queue_queryset(self.request.user, filters.cleaned_data).prefetch_related(*advice_prefetches())

@@ -1,37 +1,93 @@
+"""Forms for the reviewer pages: the review itself and the queue filters."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
-from review.models import DEFAULT_MEANING, SIGNED_DECISIONS, Decision, EvidenceGrade, EvidenceType, NuanceTag
+from review.models import (
+    DEFAULT_MEANING,
+    REJECT_MEANING,
+    Decision,
+    EvidenceGrade,
+    EvidenceType,
+    NuanceTag,
+    validate_review,
+)
+
+
+class TagChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        tag: NuanceTag = obj
+        return f"{tag.name} (high risk: needs two signatures)" if tag.high_risk else tag.name
 
 
 class ReviewForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     evidence_grade = forms.ChoiceField(choices=EvidenceGrade.choices, widget=forms.RadioSelect)
     evidence_type = forms.ChoiceField(choices=[("", "—"), *EvidenceType.choices], required=False)
-    nuance_tags = forms.ModelMultipleChoiceField(
+    nuance_tags = TagChoiceField(
         queryset=NuanceTag.objects.filter(active=True), required=False, widget=forms.CheckboxSelectMultiple
     )
     nuance_note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Markdown. The author sees it."
+        widget=forms.Textarea(attrs={"rows": 5, "accesskey": "n"}),
+        required=False,
+        help_text="Markdown. The author sees it and gets it by e-mail.",
     )
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
-    signature_meaning = forms.CharField(max_length=300, initial=DEFAULT_MEANING, required=False)
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    signature_meaning = forms.CharField(
+        max_length=300,
+        initial=DEFAULT_MEANING,
+        # static/review.js swaps between these when the decision changes.
+        widget=forms.TextInput(attrs={"data-approve-meaning": DEFAULT_MEANING, "data-reject-meaning": REJECT_MEANING}),
         required=False,
-        help_text="Approving or rejecting is an e-signature: enter your password.",
+        help_text=f"What your signature means. To reject, sign “{REJECT_MEANING}”.",
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "accesskey": "p"}),
+        required=False,
+        help_text="Approving or rejecting is an e-signature: enter your password now.",
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("decision") in SIGNED_DECISIONS:
-            if not data.get("password"):
-                self.add_error("password", "Your password is needed to sign.")
-            if not (data.get("signature_meaning") or "").strip():
-                self.add_error("signature_meaning", "A signature needs its meaning.")
-        if data.get("decision") == Decision.REQUEST_CHANGES and not (data.get("nuance_note") or "").strip():
-            self.add_error("nuance_note", "Tell the author what to change.")
+        decision = data.get("decision")
+        if decision in (Decision.APPROVE, Decision.REJECT) and not data.get("password"):
+            self.add_error("password", "Your password is needed to sign.")
+        if (
+            decision == Decision.REQUEST_CHANGES
+            and not (data.get("nuance_note") or "").strip()
+            and not data.get("nuance_tags")
+        ):
+            self.add_error("nuance_note", "Tell the author what to change: write a note or tick a nuance tag.")
+        if decision and data.get("evidence_grade"):
+            try:
+                validate_review(
+                    decision=decision,
+                    evidence_grade=data["evidence_grade"],
+                    evidence_type=data.get("evidence_type") or "",
+                    signature_meaning=data.get("signature_meaning") or "",
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
         return data
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters. Unknown values are an error (400 in the API), never silently ignored."""
+
+    article = forms.IntegerField(required=False, min_value=1)
+    grade = forms.ChoiceField(choices=[("", "Any grade"), *EvidenceGrade.choices], required=False)
+    tag = forms.SlugField(required=False)
+    older_than_days = forms.IntegerField(required=False, min_value=0, max_value=3650)
+    # triage (issue 8): "risk" puts the claims with the most open risk flags first.
+    sort = forms.ChoiceField(choices=[("", "Oldest first"), ("risk", "Most risk flags first")], required=False)
+
+    def clean_tag(self) -> str:
+        slug: str = self.cleaned_data.get("tag") or ""
+        if slug and not NuanceTag.objects.filter(slug=slug).exists():
+            raise ValidationError(f"No nuance tag “{slug}”.")
+        return slug

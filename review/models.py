@@ -2,12 +2,25 @@
 
 A review names the exact claim version and content hash it judged. Approvals
 are counted per version; an approval of version n says nothing about n+1.
+
+What the lifecycle fields on Claim mean (the review verbs write them):
+
+- `status == approved`: the *current* version collected enough signatures.
+- `approved_version`: the last version that was approved. It is set when a
+  version collects enough signatures and is deliberately *not* cleared when the
+  author revises: the claim goes back to draft at n+1 while approved_version
+  stays n, so the last approved wording stays publishable (and on record) until
+  a newer version is approved. Null until some version is approved.
+- `approvals_needed`: signatures the current version needs. Starts at
+  VETTED_SIGNATURES_DEFAULT; an approving review of this version that carries a
+  high-risk tag or grades the evidence below moderate raises it to
+  VETTED_SIGNATURES_HIGH_RISK; a revision resets it (content.models.Claim.revise).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +31,10 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from content.governance import GovernedQuerySet
 from content.models import Claim, ClaimStatus, InvalidTransition, NotAllowed, StaleVersion
 from review import notifications
+from review.permissions import is_reviewer
 
 
 class EvidenceGrade(models.TextChoices):
@@ -57,9 +72,13 @@ class Decision(models.TextChoices):
     REJECT = "reject", "Reject"
 
 
+# Decisions that are e-signatures: they need the password and a meaning.
 SIGNED_DECISIONS = {Decision.APPROVE, Decision.REJECT}
 DEFAULT_MEANING = "I confirm this claim version is medically accurate as worded"
 REJECT_MEANING = "I confirm this claim version is not medically acceptable as worded"
+# The standard meaning of each signed decision. Signing one decision with the
+# other's standard meaning would record the opposite of what was decided.
+STANDARD_MEANINGS = {Decision.APPROVE: DEFAULT_MEANING, Decision.REJECT: REJECT_MEANING}
 
 
 class NuanceTag(models.Model):
@@ -75,6 +94,7 @@ class NuanceTag(models.Model):
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -83,9 +103,13 @@ class NuanceTag(models.Model):
         return self.name
 
 
-class ReviewQuerySet(models.QuerySet["Review"]):
+class ReviewQuerySet(GovernedQuerySet["Review"]):
     def for_list(self) -> ReviewQuerySet:
+        """Everything a review list renders (reviewer, signature, tags) in a fixed number of queries."""
         return self.select_related("reviewer", "signature").prefetch_related("nuance_tags")
+
+    def approvals(self) -> ReviewQuerySet:
+        return self.filter(decision=Decision.APPROVE)
 
 
 class Review(models.Model):
@@ -142,6 +166,7 @@ class Signature(models.Model):
     seal = models.CharField(max_length=64, help_text="SHA-256 over signer, version hash, meaning and time.")
 
     history = HistoricalRecords()
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         ordering = ["signed_at"]
@@ -164,7 +189,12 @@ class Signature(models.Model):
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def is_intact(self) -> bool:
-        return self.seal == self.compute_seal() and self.content_hash == self.review.content_hash
+        """The seal still matches the signed fields, and the review it belongs to judged the same content."""
+        return (
+            self.seal == self.compute_seal()
+            and self.content_hash == self.review.content_hash
+            and self.claim_version == self.review.version
+        )
 
 
 class RefusalKind(models.TextChoices):
@@ -174,7 +204,7 @@ class RefusalKind(models.TextChoices):
 
 
 class Refusal(models.Model):
-    """A refused review attempt, kept for compliance and for throttling."""
+    """A refused signing attempt, kept for compliance and for throttling."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="+")
@@ -206,11 +236,31 @@ class ClaimOpen(models.Model):
     def __str__(self) -> str:
         return f"claim {self.claim_id} open by user {self.user_id}"
 
+    # A mark older than this is a tab someone forgot, not work in progress.
     FRESH_FOR = timedelta(minutes=15)
 
     @classmethod
     def touch(cls, claim: Claim, user: Any) -> None:
         cls.objects.update_or_create(claim=claim, user=user, defaults={"opened_at": timezone.now()})
+
+    @classmethod
+    def close(cls, claim: Claim, user: Any) -> None:
+        cls.objects.filter(claim=claim, user=user.pk).delete()
+
+    @classmethod
+    def open_by_others(cls, claims: Iterable[Claim | int], user: Any) -> dict[int, list[str]]:
+        """Claim id -> names of the other people who have it open right now (one query)."""
+        ids = [c if isinstance(c, int) else c.pk for c in claims]
+        opened: dict[int, list[str]] = {}
+        rows = (
+            cls.objects.filter(claim_id__in=ids, opened_at__gte=timezone.now() - cls.FRESH_FOR)
+            .exclude(user=user.pk)
+            .select_related("user")
+            .order_by("opened_at")
+        )
+        for row in rows:
+            opened.setdefault(row.claim_id, []).append(row.user.get_full_name() or row.user.get_username())
+        return opened
 
 
 class ReviewRefused(NotAllowed):
@@ -219,6 +269,14 @@ class ReviewRefused(NotAllowed):
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class AlreadySigned(InvalidTransition):
+    """This reviewer already approved this version: a signature counts once (HTTP 409)."""
+
+    def __init__(self, status: str, version: int) -> None:
+        super().__init__("approve", status)
+        self.args = (f"You already approved version {version}; each reviewer's signature counts once.",)
 
 
 def needs_extra_signature(grade: str, tags: Sequence[NuanceTag]) -> bool:
@@ -236,20 +294,57 @@ THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 
 
-def _check_signer(claim: Claim, version: int, reviewer: Any, decision: str, password: str) -> None:
+def signing_locked(user: Any) -> bool:
+    """Five wrong passwords within 15 minutes lock the user's signing until the oldest ages out."""
+    since = timezone.now() - THROTTLE_WINDOW
+    recent = Refusal.objects.filter(user=user.pk, kind=RefusalKind.WRONG_PASSWORD, at__gte=since).count()
+    return recent >= THROTTLE_FAILURES
+
+
+def is_contributor(claim: Claim, version: int, user: Any) -> bool:
+    """Did `user` write or edit any part of `claim` up to `version`? (Separation of duties.)"""
+    return bool(user.pk in claim.contributors(up_to_version=version))
+
+
+def _check_state(claim: Claim, version: int, decision: str) -> None:
+    """The claim must be in review at exactly the version that was judged (409 otherwise)."""
+    if claim.status != ClaimStatus.IN_REVIEW:
+        raise InvalidTransition(decision, claim.status)
+    if claim.version != version:
+        raise StaleVersion(claim, version)
+
+
+def _check_signer(claim: Claim, version: int, reviewer: Any, password: str) -> None:
     """Person checks for a signed decision. Raises ReviewRefused (recorded by the caller)."""
-    recent = Refusal.objects.filter(
-        user=reviewer, kind=RefusalKind.WRONG_PASSWORD, at__gte=timezone.now() - THROTTLE_WINDOW
-    ).count()
-    if recent >= THROTTLE_FAILURES:
+    if signing_locked(reviewer):
         raise ReviewRefused("Too many wrong passwords; signing is locked for 15 minutes.", RefusalKind.THROTTLED)
-    if reviewer.pk in claim.contributors(up_to_version=version):
+    if is_contributor(claim, version, reviewer):
         raise ReviewRefused(
             "You wrote or edited this version, so you may not approve or reject it.",
             RefusalKind.SEPARATION_OF_DUTIES,
         )
     if not password or not reviewer.check_password(password):
         raise ReviewRefused("Wrong password: the signature was not applied.", RefusalKind.WRONG_PASSWORD)
+
+
+def validate_review(*, decision: str, evidence_grade: str, evidence_type: str, signature_meaning: str) -> None:
+    """Input checks shared by the form, the API and the verb (ValidationError -> 400)."""
+    errors: dict[str, str] = {}
+    if decision not in Decision.values:
+        errors["decision"] = f"Must be one of {', '.join(Decision.values)}."
+    if evidence_grade not in EvidenceGrade.values:
+        errors["evidence_grade"] = f"Choose an evidence grade: {', '.join(EvidenceGrade.values)}."
+    if evidence_type and evidence_type not in EvidenceType.values:
+        errors["evidence_type"] = f"Must be one of {', '.join(EvidenceType.values)}."
+    meaning = signature_meaning.strip()
+    if decision in SIGNED_DECISIONS:
+        standard = STANDARD_MEANINGS[Decision(decision)]
+        if not meaning:
+            errors["signature_meaning"] = f"A signature needs its meaning, e.g. “{standard}”."
+        elif any(meaning == m for d, m in STANDARD_MEANINGS.items() if d != decision):
+            errors["signature_meaning"] = f"That meaning belongs to another decision; to {decision} sign “{standard}”."
+    if errors:
+        raise ValidationError(errors)
 
 
 def record_review(
@@ -265,53 +360,59 @@ def record_review(
     password: str = "",
     signature_meaning: str = "",
 ) -> Review:
-    """Judge one claim version.
+    """Judge one claim version: the verb behind approve, request_changes and reject.
 
-    1. Validate the input (grade, decision, meaning for signed decisions).
-    2. Check the person: reviewer role; for approve/reject, separation of duties
-       and the password (refusals are recorded, outside the rolled-back work).
-    3. Lock the claim; refuse a wrong state or a version that moved on (409).
-    4. Write the review (+ signature), move the claim: request_changes and
-       reject end the round; approve counts distinct approvals of this version
-       and approves once enough have signed.
+    1. Validate the input (400).
+    2. Check the state on a fresh read: in review, at the version judged (409).
+    3. Check the person: the reviewer role (403); for approve/reject also the
+       throttle, separation of duties and the password (403). These refusals are
+       recorded as Refusal rows, outside any transaction, so they survive.
+       The password hash is slow on purpose, so it runs before the row lock.
+    4. Lock the claim row and check the state again: another reviewer may have
+       moved it while the password was checked (409, nothing written).
+    5. Write the review (+ its signature sealed to the version hash) and move the
+       claim: request_changes and reject end the round; approve counts the
+       distinct approvals of this version and approves once enough have signed.
     """
-    errors: dict[str, str] = {}
-    if decision not in Decision.values:
-        errors["decision"] = f"Must be one of {', '.join(Decision.values)}."
-    if evidence_grade not in EvidenceGrade.values:
-        errors["evidence_grade"] = f"Choose an evidence grade: {', '.join(EvidenceGrade.values)}."
-    if evidence_type and evidence_type not in EvidenceType.values:
-        errors["evidence_type"] = f"Must be one of {', '.join(EvidenceType.values)}."
-    signed = decision in SIGNED_DECISIONS
-    if signed and not signature_meaning.strip():
-        errors["signature_meaning"] = "A signature needs its meaning."
-    if errors:
-        raise ValidationError(errors)
-    if not reviewer.has_perm("review.add_review"):
+    validate_review(
+        decision=decision,
+        evidence_grade=evidence_grade,
+        evidence_type=evidence_type,
+        signature_meaning=signature_meaning,
+    )
+    current = Claim.objects.get(pk=claim.pk)
+    _check_state(current, version, decision)
+    if not is_reviewer(reviewer):
         raise NotAllowed("Only medical reviewers review claims.")
-    if signed:
+    if decision in SIGNED_DECISIONS:
         try:
-            _check_signer(claim, version, reviewer, decision, password)
+            _check_signer(current, version, reviewer, password)
         except ReviewRefused as refusal:
-            Refusal.objects.create(user=reviewer, claim=claim, version=version, kind=refusal.kind)
+            Refusal.objects.create(user=reviewer, claim=current, version=version, kind=refusal.kind)
             raise
 
     try:
         with transaction.atomic():
             return _write_review(
-                claim=claim,
+                claim=current,
                 version=version,
                 reviewer=reviewer,
                 decision=decision,
                 evidence_grade=evidence_grade,
-                nuance_tags=nuance_tags,
-                nuance_note=nuance_note,
+                nuance_tags=list(nuance_tags),
+                nuance_note=nuance_note.strip(),
                 evidence_type=evidence_type,
                 signature_meaning=signature_meaning.strip(),
             )
     except IntegrityError:
-        # The unique approval constraint caught a concurrent duplicate.
-        raise InvalidTransition("approve twice", "already signed by you") from None
+        # Belt and braces: the row lock already serialises approvals, but if two
+        # approvals by one reviewer ever raced past it, the unique constraint
+        # stops the second. Anything else is a real error.
+        if decision == Decision.APPROVE and (
+            Review.objects.approvals().filter(claim=current, version=version, reviewer=reviewer.pk).exists()
+        ):
+            raise AlreadySigned(ClaimStatus.IN_REVIEW, version) from None
+        raise
 
 
 def _write_review(
@@ -321,21 +422,19 @@ def _write_review(
     reviewer: Any,
     decision: str,
     evidence_grade: str,
-    nuance_tags: Sequence[NuanceTag],
+    nuance_tags: list[NuanceTag],
     nuance_note: str,
     evidence_type: str,
     signature_meaning: str,
 ) -> Review:
+    # The row lock makes concurrent reviews of one claim take turns, so each
+    # sees the approvals committed before it and exactly one turns it approved.
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
-    if locked.status != ClaimStatus.IN_REVIEW:
-        raise InvalidTransition(decision, locked.status)
-    if locked.version != version:
-        raise StaleVersion(locked, version)
-    if (
-        decision == Decision.APPROVE
-        and Review.objects.filter(claim=locked, version=version, reviewer=reviewer, decision=Decision.APPROVE).exists()
+    _check_state(locked, version, decision)
+    if decision == Decision.APPROVE and (
+        Review.objects.approvals().filter(claim=locked, version=version, reviewer=reviewer.pk).exists()
     ):
-        raise InvalidTransition("approve twice", "already signed by you")
+        raise AlreadySigned(locked.status, version)
 
     now = timezone.now()
     review = Review(
@@ -350,6 +449,7 @@ def _write_review(
         created_at=now,
     )
     review._history_user = reviewer  # type: ignore[attr-defined]
+    review._change_reason = f"{Decision(decision).label} of version {version}"  # type: ignore[attr-defined]
     review.save()
     review.nuance_tags.set(nuance_tags)
     if decision in SIGNED_DECISIONS:
@@ -364,6 +464,7 @@ def _write_review(
         )
         signature.seal = signature.compute_seal()
         signature._history_user = reviewer  # type: ignore[attr-defined]
+        signature._change_reason = f"Signed version {version}"  # type: ignore[attr-defined]
         signature.save()
 
     if decision == Decision.REQUEST_CHANGES:
@@ -374,7 +475,7 @@ def _write_review(
         reason = f"Rejected version {version}"
     else:
         locked.approvals_needed = max(locked.approvals_needed, signatures_required(evidence_grade, nuance_tags))
-        approvals = Review.objects.filter(claim=locked, version=version, decision=Decision.APPROVE).count()
+        approvals = Review.objects.approvals().filter(claim=locked, version=version).count()
         if approvals >= locked.approvals_needed:
             locked.status = ClaimStatus.APPROVED
             locked.approved_version = version
@@ -406,6 +507,7 @@ class Channel(models.Model):
     append_required_wording = models.BooleanField(default=True)
 
     history = HistoricalRecords(m2m_fields=[blocking_tags])
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -430,6 +532,7 @@ class Publication(models.Model):
     withdraw_reason = models.TextField(blank=True)
 
     history = HistoricalRecords()
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at"]
@@ -442,21 +545,193 @@ class Publication(models.Model):
                 condition=Q(withdrawn_at__isnull=True),
                 name="publication_one_live_per_channel",
             ),
+            # A withdrawal always says who and why.
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | (Q(withdrawn_by__isnull=False) & ~Q(withdraw_reason="")),
+                name="publication_withdrawal_has_reason",
+            ),
+        ]
+        indexes = [
+            # A channel's feed: its live publications, newest first.
+            models.Index(fields=["channel", "withdrawn_at", "-published_at"], name="publication_feed_idx"),
         ]
 
     def __str__(self) -> str:
         return f"claim {self.claim_id} v{self.version} on {self.channel_id}"
 
+    @property
+    def is_live(self) -> bool:
+        """Not withdrawn. Whether a feed serves it also depends on expiry (see review.publishing)."""
+        return self.withdrawn_at is None
+
+
+class ArticlePublication(models.Model):
+    """An article put on a channel as a whole: the channel serves it assembled from its claims' publications."""
+
+    article = models.ForeignKey("content.Article", on_delete=models.PROTECT, related_name="publications")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="article_publications")
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdraw_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [
+            # A channel carries an article at most once at a time; earlier rows are its publication history.
+            models.UniqueConstraint(
+                fields=["article", "channel"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="articlepublication_one_live_per_channel",
+            ),
+            # A withdrawal always says who and why.
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | (Q(withdrawn_by__isnull=False) & ~Q(withdraw_reason="")),
+                name="articlepublication_withdrawal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"article {self.article_id} on {self.channel_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.withdrawn_at is None
+
+
+def hash_channel_key(key: str) -> str:
+    """Keys are 256-bit random strings, so a plain SHA-256 is enough to store and look them up."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ChannelToken(models.Model):
+    """A consumer's key for one channel's feed. Only the hash is stored; the key is shown once."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="Who holds this key.")
+    # The first characters of the key let people recognise a key without it being stored.
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["key_hash"])
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["channel", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.channel_id}"
+
+    @classmethod
+    def issue(cls, channel: Channel, *, by: Any, name: str = "") -> tuple[ChannelToken, str]:
+        """Create a token; returns it with the plain key, which is never stored and cannot be shown again."""
+        import secrets
+
+        key = secrets.token_urlsafe(32)
+        token = cls(channel=channel, name=name, prefix=key[:8], key_hash=hash_channel_key(key), created_by=by)
+        token._history_user = by  # type: ignore[attr-defined]
+        token._change_reason = f"Issued a feed key for channel {channel.slug}"  # type: ignore[attr-defined]
+        token.save()
+        return token, key
+
+
+def new_webhook_secret() -> str:
+    import secrets
+
+    return secrets.token_hex(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL told about every publication and withdrawal on a channel."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128, default=new_webhook_secret, help_text="Key for X-Vetted-Signature.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # The secret stays out of the history tables.
+    history = HistoricalRecords(excluded_fields=["secret"])
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["channel", "url"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.channel_id})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and how its delivery went (the log itself; no separate history)."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The admin and operators look for what is still pending or failed, newest first.
+            models.Index(fields=["status", "-created_at"], name="webhookdelivery_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="webhookdelivery_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to endpoint {self.endpoint_id}: {self.status}"
+
 
 class AuditEvent(models.Model):
-    """Append-only business event, chained by hash so tampering is detectable."""
+    """Append-only business event, chained by hash so tampering is detectable.
 
+    Rows are written only by review.audit: ids are allocated there as
+    previous id + 1 under a lock, so the chain is gap-free and starts at 1;
+    `hash` is SHA-256 over the row's canonical content plus `prev_hash`.
+    Database triggers refuse UPDATE and DELETE on this table.
+    """
+
+    # `id` is allocated by review.audit (previous + 1), never by the sequence: a gap means a deleted row.
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # db_index off on the FKs below: the composite (fk, id) indexes in Meta serve both filter and order.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The username at the time, part of the hash: a later rename changes no sealed event.
+    actor_username = models.CharField(max_length=150)
     type = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=60)
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    object_id = models.CharField(max_length=60, blank=True)
+    # The simple-history row this event was derived from (None for business events such as logins).
+    history_id = models.BigIntegerField(null=True, blank=True)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
+    article = models.ForeignKey(
+        "content.Article", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     changes = models.JSONField(default=dict)
     reason = models.TextField(blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -464,6 +739,52 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # Timeline and dossier of one claim, in chain order (?claim=).
+            models.Index(fields=["claim", "id"], name="auditevent_claim_id_idx"),
+            # Everything that happened to or inside one article (?article=).
+            models.Index(fields=["article", "id"], name="auditevent_article_id_idx"),
+            # A channel's configuration and publications (?channel=).
+            models.Index(fields=["channel", "id"], name="auditevent_channel_id_idx"),
+            # What one person did (?actor=).
+            models.Index(fields=["actor", "id"], name="auditevent_actor_id_idx"),
+            # One kind of event, e.g. every status change or failed login (?type=).
+            models.Index(fields=["type", "id"], name="auditevent_type_id_idx"),
+            # Date ranges (?since=&until=).
+            models.Index(fields=["at"], name="auditevent_at_idx"),
+        ]
+        constraints = [
+            # Two events naming the same predecessor would fork the chain: the lock in
+            # review.audit prevents it, this makes the database refuse it as well.
+            models.UniqueConstraint(fields=["prev_hash"], name="auditevent_one_successor"),
+            models.CheckConstraint(condition=~Q(type=""), name="auditevent_type_present"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.object_type}:{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise NotAllowed("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotAllowed("Audit events are append-only.")
+
+
+class AuditVerification(models.Model):
+    """One run of the chain verification, for the integrity page."""
+
+    at = models.DateTimeField(default=timezone.now)
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ok = models.BooleanField()
+    events_checked = models.PositiveBigIntegerField()
+    first_broken = models.BigIntegerField(null=True, blank=True)
+    head = models.CharField(max_length=64, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{'intact' if self.ok else 'BROKEN'}: {self.events_checked} events at {self.at:%Y-%m-%d %H:%M} UTC"

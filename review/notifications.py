@@ -1,10 +1,28 @@
-"""E-mail notices about reviews, delivered in the background by django-tasks."""
+"""E-mail notices about reviews, delivered in the background by django-tasks.
+
+- A recorded review tells the claim's author and the article's owner what the
+  reviewer decided, with the grade, the tags (and their required wording) and
+  the note itself.
+- A claim submitted again after a review tells the reviewers who reviewed its
+  earlier versions that the revision is waiting, with their earlier note.
+
+Tasks take ids, not objects, and read the rows when they run.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import send_mail
+from django.dispatch import receiver
 from django_tasks import task
+
+from content import signals
+
+
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
 
 
 @task()
@@ -12,24 +30,76 @@ def send_review_notice(review_id: int) -> int:
     """Tell the claim's author (and the article owner) what the reviewer decided, note included."""
     from review.models import Review
 
-    review = Review.objects.select_related("claim__article__owner", "claim__author", "reviewer").get(pk=review_id)
+    review = (
+        Review.objects.select_related("claim__article__owner", "claim__author", "reviewer", "signature")
+        .prefetch_related("nuance_tags")
+        .get(pk=review_id)
+    )
     claim = review.claim
     recipients = sorted({u.email for u in (claim.author, claim.article.owner) if u.email})
     if not recipients:
         return 0
-    tags = ", ".join(t.name for t in review.nuance_tags.all()) or "none"
+    tags = "".join(
+        f"\n- {t.name}" + (f"\n  Required wording: {t.required_wording}" if t.required_wording else "")
+        for t in review.nuance_tags.all()
+    )
+    signature = getattr(review, "signature", None)
+    signed = (
+        f"Signed by {signature.printed_name} at {signature.signed_at:%Y-%m-%d %H:%M:%S} UTC: “{signature.meaning}”\n\n"
+        if signature
+        else ""
+    )
+    if claim.status == "in_review" and review.decision == "approve":
+        outcome = "The claim needs another reviewer's signature before it is approved.\n\n"
+    else:
+        outcome = f"The claim is now {claim.get_status_display().lower()}.\n\n"
     body = (
-        f"{review.reviewer.get_full_name() or review.reviewer.get_username()} reviewed claim #{claim.pk} "
-        f"version {review.version} in “{claim.article.title}”.\n\n"
+        f"{_name(review.reviewer)} reviewed claim #{claim.pk} version {review.version} in “{claim.article.title}”.\n\n"
         f"Decision: {review.get_decision_display()}\n"
-        f"Evidence: {review.get_evidence_grade_display()}\n"
-        f"Nuance tags: {tags}\n\n"
-        f"Claim:\n{claim.text}\n\n"
-        f"Reviewer's note:\n{review.nuance_note or '(none)'}\n"
+        f"Evidence: {review.get_evidence_grade_display()}"
+        + (f" ({review.get_evidence_type_display()})" if review.evidence_type else "")
+        + f"\nNuance tags:{tags or ' none'}\n\n"
+        f"Reviewer's note:\n{review.nuance_note or '(none)'}\n\n"
+        f"{signed}{outcome}"
+        f"Claim (version {review.version}):\n{claim.text if claim.version == review.version else '(since revised)'}\n"
     )
     subject = f"[Vetted] {review.get_decision_display()}: claim #{claim.pk} v{review.version}"
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
+@task()
+def send_resubmission_notice(claim_id: int, version: int) -> int:
+    """Tell the reviewers of earlier versions that a revision is back in the queue."""
+    from content.models import Claim
+    from review.models import Review
+
+    claim = Claim.objects.select_related("article").get(pk=claim_id)
+    earlier = list(
+        Review.objects.filter(claim=claim, version__lt=version).select_related("reviewer").order_by("created_at")
+    )
+    last_note: dict[str, Review] = {}
+    for review in earlier:
+        if review.reviewer.email and review.reviewer.is_active:
+            last_note[review.reviewer.email] = review
+    sent = 0
+    for email, review in sorted(last_note.items()):
+        body = (
+            f"Claim #{claim.pk} in “{claim.article.title}” is back for review at version {version}; "
+            f"you reviewed version {review.version} ({review.get_decision_display().lower()}).\n\n"
+            f"Your note then:\n{review.nuance_note or '(none)'}\n\n"
+            f"Version {version}:\n{claim.text}\n"
+        )
+        subject = f"[Vetted] Revised for review: claim #{claim.pk} v{version}"
+        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    return sent
+
+
 def review_recorded(review_id: int) -> None:
     send_review_notice.enqueue(review_id)
+
+
+@receiver(signals.claim_submitted, dispatch_uid="review.notifications.claim_submitted")
+def _claim_submitted(sender: Any, claim: Any, **kwargs: Any) -> None:
+    # Only a claim that was reviewed before has anyone to tell; skip the task otherwise.
+    if claim.version > 1:
+        send_resubmission_notice.enqueue(claim.pk, claim.version)

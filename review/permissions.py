@@ -17,7 +17,12 @@ def is_reviewer(user: Any) -> bool:
 
 
 def available_actions(claim: Claim, user: Any) -> set[str]:
-    """The actions the UI offers: revise, submit, retire, review."""
+    """The actions the UI offers: revise, split, merge, submit, retire, review.
+
+    "review" means the user may record a review of the current version. Whether
+    they may *sign* it (approve/reject) also depends on separation of duties,
+    which needs a query: see can_sign().
+    """
     actions: set[str] = set()
     if can_edit_claim(user, claim):
         if claim.status in REVISABLE:
@@ -29,3 +34,12 @@ def available_actions(claim: Claim, user: Any) -> set[str]:
     if is_reviewer(user) and claim.status == ClaimStatus.IN_REVIEW:
         actions.add("review")
     return actions
+
+
+def can_sign(claim: Claim, user: Any) -> bool:
+    """May approve or reject the current version: a reviewer who neither wrote nor edited it."""
+    return (
+        is_reviewer(user)
+        and claim.status == ClaimStatus.IN_REVIEW
+        and user.pk not in claim.contributors(up_to_version=claim.version)
+    )

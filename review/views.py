@@ -8,18 +8,28 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from content import diffing
-from content.models import Claim, ClaimStatus
+from content.flagging import with_risk  # triage (issue 8)
+from content.models import Claim, ClaimStatus, InvalidTransition, StaleVersion
 from content.permissions import get_claim_for_user, visible_articles, visible_claims
-from review.forms import ReviewForm
-from review.models import ClaimOpen, ReviewRefused, record_review
-from review.permissions import available_actions, is_reviewer
+from review.forms import QueueFilterForm, ReviewForm
+from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused, record_review
+from review.permissions import available_actions, can_sign, is_reviewer
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _status_counts(user: Any) -> list[tuple[str, str, int]]:
+    counts = dict(visible_claims(user).values_list("status").annotate(n=Count("id")).order_by())
+    return [(s.value, s.label, counts.get(s.value, 0)) for s in ClaimStatus]
 
 
 @require_GET
@@ -34,76 +44,122 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("article")
         .order_by("position")[:50],
         "queue_count": claims.filter(status=ClaimStatus.IN_REVIEW).count() if is_reviewer(user) else None,
-        "status_counts": dict(claims.values_list("status").annotate(n=Count("id")).order_by()),
+        "status_counts": [row for row in _status_counts(user) if row[2]],
     }
     return render(request, "review/home.html", context)
 
 
-def queue_queryset(user: object, params: dict[str, str]) -> QuerySet[Claim]:
-    """In-review claims, oldest submission first, with the filters the queue offers."""
-    qs = visible_claims(user).filter(status=ClaimStatus.IN_REVIEW).for_list().order_by("submitted_at", "id")
-    if params.get("article", "").isdigit():
-        qs = qs.filter(article_id=int(params["article"]))
-    if params.get("tag"):
-        qs = qs.filter(reviews__nuance_tags__slug=params["tag"]).distinct()
-    if params.get("grade"):
-        qs = qs.filter(reviews__evidence_grade=params["grade"]).distinct()
-    if params.get("older_than_days", "").isdigit():
-        qs = qs.filter(submitted_at__lte=timezone.now() - timedelta(days=int(params["older_than_days"])))
+def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
+    """In-review claims, oldest submission first, with the queue's (already validated) filters.
+
+    Each claim carries `approvals` (signatures on its current version) and
+    `signed_by_me`, as subqueries, so the list costs the same for 2 or 200 rows.
+    Grade and tag filters match any earlier review of the claim.
+    """
+    approvals_of_current = (
+        Review.objects.approvals()
+        .filter(claim=OuterRef("pk"), version=OuterRef("version"))
+        .order_by()
+        .values("claim")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    mine = Review.objects.approvals().filter(claim=OuterRef("pk"), version=OuterRef("version"), reviewer=user.pk)
+    qs: QuerySet[Claim] = (
+        visible_claims(user)
+        .filter(status=ClaimStatus.IN_REVIEW)
+        .for_list()
+        .annotate(
+            approvals=Coalesce(Subquery(approvals_of_current, output_field=IntegerField()), 0),
+            signed_by_me=Exists(mine),
+        )
+        .order_by("submitted_at", "id")
+    )
+    if filters.get("article"):
+        qs = qs.filter(article_id=filters["article"])
+    if filters.get("grade"):
+        qs = qs.filter(Exists(Review.objects.filter(claim=OuterRef("pk"), evidence_grade=filters["grade"])))
+    if filters.get("tag"):
+        qs = qs.filter(Exists(Review.objects.filter(claim=OuterRef("pk"), nuance_tags__slug=filters["tag"])))
+    if filters.get("older_than_days") is not None:
+        qs = qs.filter(submitted_at__lte=timezone.now() - timedelta(days=filters["older_than_days"]))
+    # triage (issue 8): `risk` counts open flags on the current version (a subquery); ?sort=risk orders by it.
+    qs = with_risk(qs)
+    if filters.get("sort") == "risk":
+        qs = qs.order_by(F("risk").desc(), "submitted_at", "id")
     return qs
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "error.html", {"title": "Not allowed", "message": message}, status=403)
 
 
 @require_GET
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     if not is_reviewer(request.user):
-        return render(
-            request, "error.html", {"title": "Not allowed", "message": "The queue is for reviewers."}, status=403
-        )
-    claims = list(queue_queryset(request.user, request.GET.dict())[:200])
-    fresh = timezone.now() - ClaimOpen.FRESH_FOR
-    opened: dict[int, list[str]] = {}
-    for row in (
-        ClaimOpen.objects.filter(claim__in=claims, opened_at__gte=fresh)
-        .exclude(user=request.user.pk)
-        .select_related("user")
-    ):
-        opened.setdefault(row.claim_id, []).append(row.user.get_full_name() or row.user.get_username())
-    counts = dict(visible_claims(request.user).values_list("status").annotate(n=Count("id")).order_by())
+        return _forbidden(request, "The review queue is for medical reviewers.")
+    filters = QueueFilterForm(request.GET)
+    filters.is_valid()  # Invalid filters are shown as errors and left out; the valid ones still apply.
+    page = Paginator(queue_queryset(request.user, filters.cleaned_data), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    claims = list(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "review/queue.html",
         {
             "claims": claims,
-            "opened": opened,
-            "counts": counts,
-            "articles": visible_articles(request.user).only("id", "title"),
+            "page": page,
+            "query": query.urlencode(),
+            "filters": filters,
+            "opened": ClaimOpen.open_by_others(claims, request.user),
+            "counts": _status_counts(request.user),
+            "articles": visible_articles(request.user).only("id", "title").order_by("title"),
+            "grades": EvidenceGrade.choices,
+            "tags": NuanceTag.objects.order_by("name").only("slug", "name"),
+            "ages": [(1, "1 day"), (7, "7 days"), (30, "30 days")],
         },
+        status=400 if filters.errors else 200,
     )
 
 
-def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, object]:
-    reviews = list(claim.reviews.for_list().order_by("created_at"))  # type: ignore[attr-defined]
-    versions = list(claim.versions.select_related("changed_by").order_by("version"))
-    neighbours = list(
-        claim.article.claims.live().filter(position__in=[claim.position - 1, claim.position + 1]).order_by("position")
-    )
-    # Diff against the last version this reviewer reviewed, else anyone's.
+def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
+    """The claim in its article (section, neighbours), citations, reviews, diff and signing progress."""
+    user: Any = request.user
+    reviews = list(claim.reviews.for_list().order_by("created_at", "id"))  # type: ignore[attr-defined]
+    live = claim.article.claims.live()
+    before = live.filter(position__lt=claim.position).select_related("section").order_by("-position").first()
+    after = live.filter(position__gt=claim.position).select_related("section").order_by("position").first()
+    # Diff against the last earlier version this reviewer reviewed, else anyone's.
     reviewed = [r for r in reviews if r.version < claim.version]
-    mine = [r for r in reviewed if r.reviewer_id == request.user.pk]
+    mine = [r for r in reviewed if r.reviewer_id == user.pk]
     base_version = (mine or reviewed)[-1].version if (mine or reviewed) else None
-    by_number = {v.version: v for v in versions}
-    diff = diffing.word_diff(by_number[base_version].text, claim.text) if base_version in by_number else None
+    diff = None
+    if base_version is not None:
+        base = claim.versions.filter(version=base_version).only("text").first()
+        if base is not None:
+            diff = diffing.word_diff(base.text, claim.text)
+    current = [r for r in reviews if r.version == claim.version]
+    approvals = [r for r in current if r.decision == Decision.APPROVE]
+    required_wording = {
+        t.pk: t for r in reviews if r.version == claim.version for t in r.nuance_tags.all() if t.required_wording
+    }
     return {
         "claim": claim,
         "reviews": reviews,
-        "versions": versions,
-        "before": [n for n in neighbours if n.position < claim.position],
-        "after": [n for n in neighbours if n.position > claim.position],
+        "before": before,
+        "after": after,
         "citations": list(claim.citations.all()),
         "diff": diff,
         "diff_base": base_version,
-        "actions": available_actions(claim, request.user),
+        "approvals": approvals,
+        "signed_by_me": any(r.reviewer_id == user.pk for r in approvals),
+        "required_wording": list(required_wording.values()),
+        "actions": available_actions(claim, user),
+        "opened_by": ClaimOpen.open_by_others([claim], user).get(claim.pk, []),
     }
 
 
@@ -114,31 +170,44 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "review/claim_detail.html", _claim_context(request, claim))
 
 
+def _kept_form(claim: Claim, data: dict[str, Any]) -> ReviewForm:
+    """A fresh form with what the reviewer entered (never the password), set to the current version."""
+    kept = {k: v for k, v in data.items() if k not in {"password", "version"}}
+    return ReviewForm(initial={**kept, "version": claim.version})
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a review: approve and reject are e-signatures (password + meaning); request changes is not.
+
+    GET marks the claim as open by this reviewer. A POST that meets a claim
+    that moved on (another reviewer, a revision) re-renders with a 409 and
+    keeps what the reviewer wrote, so nothing is lost.
+    """
     claim = get_claim_for_user(request.user, pk)
-    if "review" not in available_actions(claim, request.user):
-        if not is_reviewer(request.user):
-            return render(
-                request,
-                "error.html",
-                {"title": "Not allowed", "message": "Only medical reviewers review claims."},
-                status=403,
-            )
+    if not is_reviewer(request.user):
+        return _forbidden(request, "Only medical reviewers review claims.")
+    if request.method == "GET" and claim.status != ClaimStatus.IN_REVIEW:
         return render(
             request,
             "error.html",
             {
                 "title": "Not in review",
-                "message": f"This claim is {claim.get_status_display().lower()}; there is nothing to review.",
+                "message": f"Claim #{claim.pk} is {claim.get_status_display().lower()}; there is nothing to review.",
             },
             status=409,
         )
     form = ReviewForm(request.POST or None, initial={"version": claim.version})
+    status, conflict = 200, ""
     if request.method == "GET":
         ClaimOpen.touch(claim, request.user)
-    if request.method == "POST" and form.is_valid():
+    elif not form.is_valid():
+        status = 400
+        if claim.status != ClaimStatus.IN_REVIEW:
+            # The state is the real problem: say so (409) and keep what they wrote on the page.
+            conflict, status = str(InvalidTransition("review", claim.status)), 409
+    else:
         data = form.cleaned_data
         try:
             review = record_review(
@@ -154,23 +223,42 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
                 signature_meaning=data["signature_meaning"],
             )
         except ReviewRefused as exc:
-            form.add_error("password" if exc.kind != "separation_of_duties" else None, str(exc))
+            form.add_error("password" if exc.kind == "wrong_password" else None, str(exc))
+            status = 403
+        except (InvalidTransition, StaleVersion) as exc:
+            claim = get_claim_for_user(request.user, pk)
+            conflict, status = str(exc), 409
+            form = _kept_form(claim, data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+            status = 400
         else:
-            ClaimOpen.objects.filter(claim=claim, user=request.user.pk).delete()
-            messages.success(request, f"Recorded: {review.get_decision_display()} on v{review.version}.")
+            ClaimOpen.close(claim, request.user)
+            messages.success(request, _recorded_message(review))
             nxt = _next_in_queue(request, claim)
             return redirect("claim_review", pk=nxt.pk) if nxt else redirect("review_queue")
-    context = _claim_context(request, claim) | {"form": form}
-    return render(request, "review/claim_review.html", context, status=400 if form.errors else 200)
+    context = _claim_context(request, claim) | {
+        "form": form,
+        "conflict": conflict,
+        "may_sign": can_sign(claim, request.user),
+        "kept_note": form["nuance_note"].value() if conflict else "",
+    }
+    return render(request, "review/claim_review.html", context, status=status)
+
+
+def _recorded_message(review: Review) -> str:
+    claim = review.claim
+    if review.decision == Decision.APPROVE and claim.status == ClaimStatus.IN_REVIEW:
+        signed = Review.objects.approvals().filter(claim=claim, version=review.version).count()
+        return (
+            f"Signed claim #{claim.pk} v{review.version}: {signed} of {claim.approvals_needed} signatures; "
+            "it needs another reviewer."
+        )
+    return f"Recorded: {review.get_decision_display()} on claim #{claim.pk} v{review.version}."
 
 
 def _next_in_queue(request: HttpRequest, after: Claim) -> Claim | None:
-    return (
-        queue_queryset(request.user, {})
-        .exclude(pk=after.pk)
-        .exclude(reviews__reviewer=request.user.pk, reviews__version=F("version"))
-        .first()
-    )
+    """The oldest other claim waiting that this reviewer has not already signed."""
+    signed = Review.objects.approvals().filter(reviewer=request.user.pk, version=F("claim__version")).values("claim")
+    return queue_queryset(request.user, {}).exclude(pk=after.pk).exclude(pk__in=signed).first()

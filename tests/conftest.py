@@ -17,6 +17,14 @@ PASSWORD = "correct horse battery staple"
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "sample-article.txt"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def audit_anchor_outside_the_work_tree(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests that commit (live server, transactional) must not move the developer's var/audit-anchor.json."""
+    from django.conf import settings
+
+    settings.AUDIT_ANCHOR_PATH = tmp_path_factory.mktemp("audit") / "audit-anchor.json"
+
+
 def make_user(username: str, group: str | None, **extra: Any) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", PASSWORD, **extra)
     if group:
@@ -81,3 +89,14 @@ def sample_article(author: User) -> Article:
 
 def first_claim(article: Article) -> Claim:
     return article.claims.order_by("position").first()  # type: ignore[return-value]
+
+
+def numbered_text(n: int, title: str = "Sleep and health") -> str:
+    """An article with a title and `n` distinct one-sentence claims, each citing its own work."""
+    sentences = [f"Adults who sleep well show benefit number {i} (Walker, {1900 + i})." for i in range(1, n + 1)]
+    return title + "\n\n" + "\n\n".join(sentences) + "\n"
+
+
+def import_text(owner: User, text: str, fmt: str = "text", **kwargs: Any) -> Article:
+    """Import `text` through the real importer service and return the article."""
+    return import_article(text=text, fmt=fmt, author=owner, **kwargs).article

@@ -1,4 +1,8 @@
-"""The whole journey in a real browser, one role after another."""
+"""The whole journey in a real browser: author, reviewers, publisher, compliance, public reader.
+
+Each step checks what a person would see, runs axe-core on the page (no serious
+or critical violations) and saves a screenshot under test-results/e2e/.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +12,187 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.conftest import PASSWORD
+from content.models import Article, Claim, ClaimStatus
+from review.audit import system_user
+from review.management.commands.seed_demo import load_vocabulary
+from tests.conftest import PASSWORD, SAMPLE
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# The feed and audit pages read through the "replica" alias (a test mirror of default).
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, databases=["default", "replica"])]
 
 AXE = Axe()
 
+ARTICLE = """Sleep and Mood
 
-def assert_accessible(page: Any) -> None:
-    results = AXE.run(page)
-    bad = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
-    assert bad == [], "\n".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in bad)
+Sleep and Mood
 
+Share this article
 
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+Regular sleep supports mood regulation (Walker, 2017). Adults need seven to nine hours of sleep a night.
+
+Exercise is simply a cure for depression.
+"""
 
 
-def test_it_lets_an_author_log_in_and_read_the_sample(
-    browser: Any, live_server: Any, sample_article: Any, shots: Path
-) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    assert_accessible(page)
-    log_in(page, live_server.url, "alice")
-    page.goto(f"{live_server.url}/articles/{sample_article.pk}/")
-    page.screenshot(path=str(shots / "article.png"), full_page=True)
-    assert page.get_by_role("heading", name="Restoring Neural Health with BDNF").is_visible()
-    assert page.locator("li.claim").count() == 25
-    assert_accessible(page)
+class Journey:
+    """One browser tab per person, with the checks every page gets."""
+
+    def __init__(self, browser: Any, base: str, shots: Path) -> None:
+        self.browser, self.base, self.shots, self.step = browser, base, shots, 0
+
+    def open_as(self, username: str, width: int = 1280) -> Any:
+        page = self.browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{self.base}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{self.base}/")
+        return page
+
+    def check(self, page: Any, name: str) -> None:
+        """Screenshot, and axe-core: no serious or critical violations."""
+        self.step += 1
+        page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+        violations = AXE.run(page).response["violations"]
+        bad = [v for v in violations if v["impact"] in {"serious", "critical"}]
+        assert bad == [], f"{name}: " + "; ".join(f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}" for v in bad)
+
+    def review(self, page: Any, claim: Claim, *, grade: str, decision: str, tags: tuple[str, ...] = (),
+               note: str = "", password: str | None = None) -> None:
+        page.goto(f"{self.base}/claims/{claim.pk}/review/")
+        page.get_by_label(grade, exact=True).check()
+        for tag in tags:
+            page.get_by_label(tag).check()
+        if note:
+            page.get_by_label("Nuance note").fill(note)
+        page.get_by_label(decision, exact=True).check()
+        if password is not None:
+            page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Record review").click()
+
+
+@pytest.fixture
+def journey(browser: Any, live_server: Any, shots: Path, author: Any, reviewer: Any, second_reviewer: Any,
+            publisher: Any, compliance: Any) -> Journey:
+    load_vocabulary(system_user())
+    return Journey(browser, live_server.url, shots)
+
+
+def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_path: Path) -> None:
+    base = journey.base
+
+    # The author pastes an article, uploads another, and fixes a split.
+    page = journey.open_as("alice")
+    journey.check(page, "author-home")
+    page.goto(f"{base}/articles/import/")
+    journey.check(page, "import-form")
+    page.get_by_label("Paste the article").fill(ARTICLE)
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported 3 claims").wait_for()
+    article = Article.objects.get(title="Sleep and Mood")
+    first, second, third = article.claims.order_by("position")
+    assert "Share this article" not in page.content()
+    page.locator(f"#claim-{first.pk} summary").click()
+    page.get_by_label("Why merge?").first.fill("The importer split one thought in two")
+    page.locator(f"#claim-{first.pk}").get_by_role("button", name="Merge").click()
+    page.get_by_text("Merged the claim with the next one").wait_for()
+    assert page.locator("li.claim").count() == 2
+    journey.check(page, "article-after-merge")
+
+    page.goto(f"{base}/articles/import/")
+    page.get_by_label("…or upload a file (.txt, .md, .html)").set_input_files(str(SAMPLE))
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported 25 claims").wait_for()
+
+    page.goto(f"{base}/articles/{article.pk}/")
+    page.get_by_role("button", name="Submit all drafts for review").click()
+    page.get_by_text("Submitted 2 claims for review").wait_for()
+
+    # The reviewer works the queue and asks for changes on the merged claim.
+    bob = journey.open_as("bob")
+    bob.goto(f"{base}/review/queue/")
+    journey.check(bob, "review-queue")
+    journey.review(bob, first, grade="Low certainty", decision="Request changes", tags=("Omits adverse effects",),
+                   note="Say how much sleep is associated with mood, and for whom.")
+    bob.goto(f"{base}/claims/{first.pk}/review/")  # already decided: nothing to review
+    assert "nothing to review" in bob.content()
+
+    # The author reads the note, revises and resubmits.
+    page.goto(f"{base}/claims/{first.pk}/")
+    assert page.get_by_text("Say how much sleep is associated with mood").is_visible()
+    journey.check(page, "author-sees-feedback")
+    page.get_by_role("link", name="Revise").click()
+    page.get_by_label("Text").fill("Regular sleep is associated with better mood in adults (Walker, 2017).")
+    page.get_by_label("Why are you changing it?").fill("Reviewer asked for an association, not a cause")
+    page.get_by_role("button", name="Save as a new version").click()
+    page.goto(f"{base}/claims/{first.pk}/")
+    page.get_by_role("button", name="Submit for review").click()
+    first.refresh_from_db()
+    assert (first.status, first.version) == (ClaimStatus.IN_REVIEW, 3)
+
+    # Two reviewers sign the high-risk claim; the first tries a wrong password.
+    journey.review(bob, first, grade="High certainty", decision="Approve", tags=("Omits adverse effects",),
+                   password="not my password")
+    assert bob.get_by_text("Wrong password").is_visible()
+    journey.check(bob, "wrong-password")
+    journey.review(bob, first, grade="High certainty", decision="Approve", tags=("Omits adverse effects",),
+                   password=PASSWORD)
+    first.refresh_from_db()
+    assert first.status == ClaimStatus.IN_REVIEW  # one of two signatures
+
+    carol = journey.open_as("carol")
+    carol.goto(f"{base}/claims/{first.pk}/review/")
+    journey.check(carol, "second-reviewer-form")
+    journey.review(carol, first, grade="High certainty", decision="Approve", password=PASSWORD)
+    # The second claim, reviewed with the keyboard only.
+    carol.goto(f"{base}/claims/{third.pk}/review/")
+    carol.get_by_label("High certainty", exact=True).focus()
+    carol.keyboard.press("Space")
+    carol.get_by_label("Approve", exact=True).focus()
+    carol.keyboard.press("Space")
+    carol.get_by_label("Password").focus()
+    carol.keyboard.type(PASSWORD)
+    with carol.expect_navigation():
+        carol.keyboard.press("Enter")
+    first.refresh_from_db()
+    third.refresh_from_db()
+    assert (first.status, first.approved_version) == (ClaimStatus.APPROVED, 3)
+    assert third.status == ClaimStatus.APPROVED
+
+    # The publisher: social refuses the tagged claim with its reasons; the website takes the article.
+    paula = journey.open_as("paula")
+    paula.goto(f"{base}/claims/{first.pk}/publish/")
+    journey.check(paula, "publish-claim")
+    assert paula.get_by_text("blocked by tag Omits adverse effects").first.is_visible()
+    paula.goto(f"{base}/articles/{article.pk}/publish/")
+    with paula.expect_navigation():
+        paula.locator("tr", has_text="Website").get_by_role("button", name="Publish").click()
+    journey.check(paula, "publish-article")
+
+    # The public page: the approved text, its required wording and provenance, no login.
+    reader = journey.browser.new_page(viewport={"width": 390, "height": 844})
+    reader.goto(f"{base}/channels/website/articles/{article.pk}/")
+    journey.check(reader, "public-page-phone")
+    assert reader.get_by_text("Regular sleep is associated with better mood in adults").is_visible()
+    assert "MedicalWebPage" in reader.content()
+    assert reader.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # Compliance: timeline for the claim, the dossier, the CSV export and verification.
+    charlie = journey.open_as("charlie")
+    charlie.goto(f"{base}/compliance/")
+    charlie.get_by_label("Claim #").fill(str(first.pk))
+    charlie.get_by_role("button", name="Filter").click()
+    journey.check(charlie, "timeline-for-claim")
+    charlie.goto(f"{base}/compliance/claims/{first.pk}/dossier/")
+    assert charlie.get_by_text("Reviewer asked for an association, not a cause").first.is_visible()
+    journey.check(charlie, "dossier")
+    with charlie.expect_download() as download:
+        charlie.goto(f"{base}/compliance/?claim={first.pk}")
+        charlie.get_by_role("link", name="CSV").click()
+    csv_path = tmp_path / "audit.csv"
+    download.value.save_as(csv_path)
+    assert csv_path.read_text("utf-8").count("\n") > 5
+    charlie.goto(f"{base}/compliance/integrity/")
+    with charlie.expect_navigation():
+        charlie.get_by_role("button", name="Verify now").click()
+    journey.check(charlie, "integrity")

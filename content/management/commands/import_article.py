@@ -26,9 +26,18 @@ class Command(BaseCommand):
         parser.add_argument("--article", type=int, help="Re-import into this article (new versions of changed claims).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The file is checked before the database is touched: bad input fails fast and alone.
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        try:
+            if path.stat().st_size > importing.MAX_BYTES:
+                raise ImportRejected(f"File is larger than 2 MB ({path.stat().st_size} bytes).")
+            text = importing.decode(path.read_bytes())
+        except ImportRejected as exc:
+            raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
         author = get_user_model().objects.filter(username=options["author"], is_active=True).first()
         if author is None:
             raise CommandError(f"No active user named {options['author']!r}.")
@@ -37,11 +46,8 @@ class Command(BaseCommand):
             article = Article.objects.filter(pk=options["article"]).first()
             if article is None:
                 raise CommandError(f"No article with id {options['article']}.")
+        fmt = options["format"] or importing.detect_format(text, path.name)
         try:
-            if path.stat().st_size > importing.MAX_BYTES:
-                raise ImportRejected(f"File is larger than 2 MB ({path.stat().st_size} bytes).")
-            text = importing.decode(path.read_bytes())
-            fmt = options["format"] or importing.detect_format(text, path.name)
             result = import_article(text=text, fmt=fmt, author=author, title=options["title"], article=article)
         except (ImportRejected, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from content.models import Article, Claim, ClaimStatus
 from content.services import import_article
+from review.audit import system_user
 from review.models import Channel, Decision, EvidenceGrade, NuanceTag, record_review
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -80,17 +81,6 @@ def ensure_groups() -> None:
             app_label, codename = dotted.split(".")
             perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
         group.permissions.set(perms)
-
-
-def system_user() -> User:
-    """The named actor for writes outside a request (commands, fixtures)."""
-    user, created = User.objects.get_or_create(
-        username="system", defaults={"first_name": "Vetted", "last_name": "system", "is_active": False}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save()
-    return user
 
 
 def load_vocabulary(actor: User) -> None:

@@ -1,0 +1,451 @@
+"""`python -m bench` (`make bench`): build a data set, serve it with gunicorn, time the pages that matter.
+
+Size from BENCH_ARTICLES / BENCH_CLAIMS / BENCH_VERSIONS (default 200 x 100 x 5).
+Database: DATABASE_URL (a scratch PostgreSQL database: it is flushed when the
+size changes) or else SQLite at BENCH_SQLITE_PATH (default var/bench/bench.sqlite3).
+The data set is reused when it already has the requested size; BENCH_REBUILD=1
+forces a rebuild. BENCH_REQUESTS (30) timed requests per page after BENCH_WARMUP (3).
+
+Steps: migrate + generate_load_data (timed); a superuser in every role group,
+logged in by a session made in-process (SessionStore) before gunicorn starts;
+gunicorn with 2 workers on 127.0.0.1 and a free port; p50/p95 of the product
+pages against the Django admin changelist and simple-history's admin history
+page; the audit CSV export of every event (rows/s, peak RSS of the workers from
+/proc/<pid>/status VmHWM) against the database's own CSV writer (sqlite3 .mode
+csv / psql \\copy); an in-process import of a ~2 MB article (claims/s); on
+PostgreSQL, EXPLAIN of every query the measured pages run, flagging Seq Scans
+on big tables. Prints a table and writes bench/results.json. Loopback only;
+every step has a timeout. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+PY = sys.executable
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+ARTICLES = env_int("BENCH_ARTICLES", 200)
+CLAIMS = env_int("BENCH_CLAIMS", 100)
+VERSIONS = env_int("BENCH_VERSIONS", 5)
+REQUESTS = env_int("BENCH_REQUESTS", 30)
+WARMUP = env_int("BENCH_WARMUP", 3)
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+WORKDIR = ROOT / "var" / "bench"
+SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH") or WORKDIR / "bench.sqlite3")
+BENCH_USER = "bench_admin"
+
+
+def bench_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_ENV="development",
+        AUDIT_ANCHOR_PATH=str(WORKDIR / "audit-anchor.json"),
+        LOG_LEVEL=env.get("LOG_LEVEL", "WARNING"),
+    )
+    if not DATABASE_URL:
+        env["SQLITE_PATH"] = str(SQLITE_PATH)
+    return env
+
+
+def manage(*args: str, timeout: float = 3600) -> str:
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=bench_env(), capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+# --- data set ------------------------------------------------------------------------
+
+
+def build_data(results: dict[str, Any]) -> None:
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    marker = WORKDIR / ("size-pg.json" if DATABASE_URL else "size-sqlite.json")
+    size = {"articles": ARTICLES, "claims": CLAIMS, "versions": VERSIONS, "db": DATABASE_URL or str(SQLITE_PATH)}
+    reuse = marker.exists() and json.loads(marker.read_text()) == size and not os.environ.get("BENCH_REBUILD")
+    if reuse and (DATABASE_URL or SQLITE_PATH.exists()):
+        print(f"Reusing the {ARTICLES} x {CLAIMS} x {VERSIONS} data set (BENCH_REBUILD=1 to rebuild).")
+        results["generate_seconds"] = json.loads((WORKDIR / "generate.json").read_text()).get("seconds")
+        return
+    marker.unlink(missing_ok=True)
+    (WORKDIR / "audit-anchor.json").unlink(missing_ok=True)
+    if DATABASE_URL:
+        manage("migrate", "--noinput")
+        manage("flush", "--noinput")
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+    manage("migrate", "--noinput")
+    print(f"Generating {ARTICLES} articles x {CLAIMS} claims x {VERSIONS} versions ...", flush=True)
+    started = time.monotonic()
+    out = manage(
+        "generate_load_data",
+        f"--articles={ARTICLES}",
+        f"--claims-per-article={CLAIMS}",
+        f"--versions={VERSIONS}",
+        "--reviews",
+        "--publications",
+    )
+    seconds = time.monotonic() - started
+    print(out.strip().splitlines()[-1])
+    results["generate_seconds"] = round(seconds, 1)
+    (WORKDIR / "generate.json").write_text(json.dumps({"seconds": round(seconds, 1)}))
+    marker.write_text(json.dumps(size))
+
+
+def setup_django() -> None:
+    os.environ.update(bench_env())
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def prepare_user_and_targets() -> dict[str, Any]:
+    """The superuser (in every role group), a logged-in session, and the ids the pages need."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import Group, User
+    from django.utils.module_loading import import_string
+
+    from content.models import Article, Claim, ClaimStatus
+    from review.models import AuditEvent
+
+    user = User.objects.filter(username=BENCH_USER).first()
+    if user is None:
+        user = User.objects.create_superuser(BENCH_USER, "bench@example.org", None)
+    user.groups.set(Group.objects.all())
+    store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.set_expiry(3600)
+    store.save()
+    articles = Article.objects.order_by("pk").values_list("pk", flat=True)
+    article_id = articles[len(articles) // 2]
+    claim = Claim.objects.filter(article_id=article_id, status=ClaimStatus.APPROVED).order_by("pk").first()
+    claim = claim or Claim.objects.filter(article_id=article_id).first()
+    assert claim is not None, "no claims: the data set is empty"
+    middle = AuditEvent.objects.order_by("id").values_list("at", flat=True)[AuditEvent.objects.count() // 2]
+    return {
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}",
+        "article": article_id,
+        "claim": claim.pk,
+        "day": middle.date().isoformat(),
+        "events": AuditEvent.objects.count(),
+    }
+
+
+def pages(t: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(name, path, baseline name): list pages compare to the admin changelist, history to simple-history's."""
+    return [
+        ("admin claim changelist", "/admin/content/claim/", None),
+        ("admin claim history (simple-history)", f"/admin/content/claim/{t['claim']}/history/", None),
+        ("review queue (HTML)", "/review/queue/", "admin claim changelist"),
+        ("review queue (API)", "/api/v1/review-queue/", "admin claim changelist"),
+        ("article page", f"/articles/{t['article']}/", "admin claim changelist"),
+        ("claim history + diff", f"/claims/{t['claim']}/history/", "admin claim history (simple-history)"),
+        ("audit timeline, one claim", f"/compliance/?claim={t['claim']}", "admin claim changelist"),
+        ("audit timeline, one day", f"/compliance/?since={t['day']}&until={t['day']}", "admin claim changelist"),
+        ("channel feed (API)", "/api/v1/channels/website/feed/", "admin claim changelist"),
+    ]
+
+
+# --- server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
+    config = WORKDIR / "gunicorn_bench.py"
+    config.write_text("workers = 2\nworker_class = 'sync'\ntimeout = 120\nloglevel = 'warning'\n")
+    proc = subprocess.Popen(
+        [str(Path(PY).parent / "gunicorn"), "-c", str(config), "-b", f"127.0.0.1:{port}", "config.wsgi"],
+        cwd=ROOT,
+        env=bench_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=open(WORKDIR / "gunicorn.log", "wb"),  # noqa: SIM115 - the server outlives this call
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status, _, _ = get(port, "/healthz", "")
+            if status == 200 and len(worker_pids(proc.pid)) == 2:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop_gunicorn(proc)
+    sys.exit(f"gunicorn did not come up; see {WORKDIR / 'gunicorn.log'}")
+
+
+def stop_gunicorn(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def worker_pids(master: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def get(port: int, path: str, cookie: str, sink: bool = False) -> tuple[int, int, float]:
+    """(status, bytes, seconds) of one GET over a fresh loopback connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    started = time.perf_counter()
+    conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+    response = conn.getresponse()
+    size = 0
+    while chunk := response.read(1 << 16):
+        size += len(chunk)
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return response.status, size, elapsed
+
+
+def measure_pages(port: int, t: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, path, baseline in pages(t):
+        statuses, times, size = set(), [], 0
+        for i in range(WARMUP + REQUESTS):
+            status, size, seconds = get(port, path, t["cookie"])
+            statuses.add(status)
+            if i >= WARMUP:
+                times.append(seconds * 1000)
+        times.sort()
+        out[name] = {
+            "path": path,
+            "status": sorted(statuses),
+            "bytes": size,
+            "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[max(0, int(round(0.95 * len(times))) - 1)], 1),
+            "baseline": baseline,
+        }
+        print(f"  {name:<40} p50 {out[name]['p50_ms']:>8} ms  p95 {out[name]['p95_ms']:>8} ms  {sorted(statuses)}")
+    return out
+
+
+EXPORT_COLUMNS = "id, at, actor_username, type, object_type, object_id, changes, reason, hash, prev_hash"
+
+
+def measure_export(port: int, proc: subprocess.Popen[bytes], t: dict[str, Any]) -> dict[str, Any]:
+    before = {pid: vm_hwm_mb(pid) for pid in worker_pids(proc.pid)}
+    status, size, seconds = get(port, "/api/v1/audit/export.csv", t["cookie"])
+    after = {pid: vm_hwm_mb(pid) for pid in worker_pids(proc.pid)}
+    floor_seconds = csv_floor()
+    rows = t["events"]
+    result = {
+        "status": status,
+        "rows": rows,
+        "bytes": size,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        "worker_peak_mb_before": round(max(before.values(), default=0), 1),
+        "worker_peak_mb": round(max(after.values(), default=0), 1),
+        "floor_seconds": round(floor_seconds, 2) if floor_seconds else None,
+        "floor_rows_per_s": round(rows / floor_seconds) if floor_seconds else None,
+    }
+    print(f"  audit CSV export: {result}")
+    return result
+
+
+def csv_floor() -> float | None:
+    """The database's own CSV writer over the same rows: the best any export could do."""
+    sql = f"SELECT {EXPORT_COLUMNS} FROM review_auditevent ORDER BY id"
+    if DATABASE_URL:
+        if not shutil.which("psql"):
+            return None
+        cmd = ["psql", DATABASE_URL, "-q", "-c", f"\\copy ({sql}) TO STDOUT CSV HEADER"]
+    else:
+        if not shutil.which("sqlite3"):
+            print("  (no sqlite3 CLI: apt-get install sqlite3 for the export floor)")
+            return None
+        cmd = ["sqlite3", "-csv", "-header", str(SQLITE_PATH), sql]
+    started = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True, timeout=600)
+    return time.perf_counter() - started
+
+
+# --- in-process -----------------------------------------------------------------------
+
+
+def explain_pages(t: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL only: EXPLAIN every SELECT the measured pages run; flag Seq Scans on big tables."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples > 10000")
+        big = {row[0] for row in cursor.fetchall()}
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(username=BENCH_USER))
+    report: dict[str, Any] = {}
+    for name, path, _ in pages(t):
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path)
+        scans: set[str] = set()
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN " + sql)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            scans |= {table for table in re.findall(r"Seq Scan on (\w+)", plan) if table in big}
+        report[name] = {"queries": len(captured.captured_queries), "seq_scans_on_big_tables": sorted(scans)}
+        print(f"  EXPLAIN {name:<40} {len(captured.captured_queries):>3} queries, seq scans: {sorted(scans) or 'none'}")
+    return report
+
+
+def measure_import() -> dict[str, Any]:
+    """content.services.import_article of a ~2 MB plain-text article, in-process."""
+    from django.conf import settings
+    from django.contrib.auth.models import User
+
+    from content.services import import_article
+
+    limit = int(getattr(settings, "VETTED_IMPORT_MAX_BYTES", 2 * 1024 * 1024))
+    parts, size, i = ["Bench import article"], 0, 0
+    while True:
+        i += 1
+        sentence = f"Adults in cohort {i} who walked daily had a lower resting heart rate (Bench, {1900 + i % 120})."
+        if size + len(sentence) + 2 > limit - 1024:
+            break
+        parts.append(sentence)
+        size += len(sentence) + 2
+    text = "\n\n".join(parts) + "\n"
+    author = User.objects.get(username=BENCH_USER)
+    started = time.perf_counter()
+    result = import_article(text=text, fmt="text", author=author, title=f"Bench import {time.time():.0f}")
+    seconds = time.perf_counter() - started
+    claims = result.claim_count
+    out = {
+        "bytes": len(text.encode()),
+        "claims": claims,
+        "seconds": round(seconds, 1),
+        "claims_per_s": round(claims / seconds, 1),
+        "process_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(f"  import: {out}")
+    return out
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    from django.db import connection
+
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "db": f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else ''}"
+        + (str(connection.pg_version) if connection.vendor == "postgresql" else ""),
+        "platform": platform.platform(),
+    }
+
+
+def verdicts(results: dict[str, Any]) -> dict[str, bool | None]:
+    p = results["pages"]
+    sqlite = results["machine"]["db"].startswith("sqlite")
+    out: dict[str, bool | None] = {}
+    for name, row in p.items():
+        if row["baseline"]:
+            out[f"{name} p50 <= {row['baseline']} p50"] = row["p50_ms"] <= p[row["baseline"]]["p50_ms"]
+    for name in ("review queue (HTML)", "review queue (API)", "channel feed (API)"):
+        out[f"{name} p50 < 50 ms on SQLite"] = p[name]["p50_ms"] < 50 if sqlite else None
+    export = results["export"]
+    floor = export.get("floor_rows_per_s")
+    out["export >= half the floor's rows/s"] = export["rows_per_s"] >= floor / 2 if floor else None
+    out["export worker peak < 150 MB"] = export["worker_peak_mb"] < 150
+    return out
+
+
+def main() -> None:
+    results: dict[str, Any] = {"size": {"articles": ARTICLES, "claims": CLAIMS, "versions": VERSIONS}}
+    build_data(results)
+    setup_django()
+    targets = prepare_user_and_targets()
+    results["machine"] = machine()
+    results["targets"] = {k: v for k, v in targets.items() if k != "cookie"}
+    port = free_port()
+    proc = start_gunicorn(port)
+    try:
+        print(f"gunicorn (2 workers) on 127.0.0.1:{port}; {REQUESTS} requests per page after {WARMUP} warm-up")
+        results["pages"] = measure_pages(port, targets)
+        results["export"] = measure_export(port, proc, targets)
+    finally:
+        stop_gunicorn(proc)
+    results["explain"] = explain_pages(targets)
+    results["import"] = measure_import()
+    results["verdicts"] = verdicts(results)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print(f"| page | p50 ms | p95 ms | baseline p50 ms | ({ARTICLES} x {CLAIMS} x {VERSIONS}, {results['machine']['db']})")
+    print("| --- | ---: | ---: | ---: |")
+    for name, row in results["pages"].items():
+        base = results["pages"][row["baseline"]]["p50_ms"] if row["baseline"] else ""
+        print(f"| {name} | {row['p50_ms']} | {row['p95_ms']} | {base} |")
+    e = results["export"]
+    print(
+        f"\nexport: {e['rows']} rows in {e['seconds']} s = {e['rows_per_s']} rows/s "
+        f"(floor {e['floor_rows_per_s']} rows/s); worker peak {e['worker_peak_mb']} MB"
+    )
+    i = results["import"]
+    print(f"import: {i['claims']} claims ({i['bytes']} bytes) in {i['seconds']} s = {i['claims_per_s']} claims/s")
+    print(f"generate: {results.get('generate_seconds')} s")
+    for what, ok in results["verdicts"].items():
+        print(f"  {'met' if ok else 'n/a' if ok is None else 'MISSED'}: {what}")
+    print(f"\nWrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

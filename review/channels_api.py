@@ -1,0 +1,395 @@
+"""JSON API for channels: what each serves (read side) and publishing to them (write side).
+
+Read side: channel consumers authenticate with a per-channel key (`Authorization: Channel <key>`)
+that opens that channel's feed and articles and nothing else; staff who may see publishing read
+them with their normal session or token. Responses carry an ETag; a matching If-None-Match gets 304.
+
+Write side: publishers publish a claim's last approved version or a whole article, and withdraw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.decorators import method_decorator
+from django.utils.http import parse_etags, quote_etag
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+    get_authorization_header,
+)
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.db_router import use_replica
+from content.permissions import get_article_for_user, get_claim_for_user
+from review.models import ArticlePublication, Channel, ChannelToken, Publication, hash_channel_key
+from review.publishing import (
+    PolicyRefused,
+    can_see_publishing,
+    channels_with_policy,
+    get_article_publication_for_user,
+    get_publication_for_user,
+    publish_article,
+    publish_claim,
+    servable_publications,
+    serve,
+    served_article,
+    withdraw_article_publication,
+    withdraw_publication,
+)
+
+# --- channel keys --------------------------------------------------------------------------------
+
+
+class ChannelTokenAuthentication(BaseAuthentication):
+    """`Authorization: Channel <key>`: the request is anonymous, carrying only the key's channel in request.auth.
+
+    Because the user stays anonymous, every other API view (which only knows session and user
+    tokens and requires an authenticated user) refuses a channel key.
+    """
+
+    keyword = "Channel"
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, ChannelToken] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed("Send the key as `Authorization: Channel <key>`.")
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid channel key.") from None
+        token = (
+            ChannelToken.objects.select_related("channel")
+            .filter(key_hash=hash_channel_key(key), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None:
+            raise AuthenticationFailed("Invalid or revoked channel key.")
+        return AnonymousUser(), token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class ChannelTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the channel key in the OpenAPI schema."""
+
+    target_class = "review.channels_api.ChannelTokenAuthentication"
+    name = "channelKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Channel <key>` from `manage.py create_channel_token SLUG`; reads that channel only.",
+        }
+
+
+CHANNEL_READ_AUTH = [ChannelTokenAuthentication, SessionAuthentication, TokenAuthentication]
+
+
+class CanReadChannel(BasePermission):
+    """A channel key reads its own channel only; people read any channel if they may see publishing."""
+
+    message = "You may not read this channel."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth if isinstance(request.auth, ChannelToken) else None
+        if token is not None:
+            if token.channel.slug == view.kwargs.get("slug"):
+                return True
+            self.message = "This key is for another channel."
+            return False
+        return can_see_publishing(request.user)
+
+
+def conditional(request: Request, data: dict[str, Any]) -> Response:
+    """Response with a content ETag; 304 when the client already has this exact body.
+
+    `no-cache` lets consumers keep a copy but makes them revalidate every time, so a withdrawal
+    or an expired approval disappears on their next request.
+    """
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+    etag = quote_etag(hashlib.sha256(body).hexdigest()[:40])
+    offered = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
+    response = Response(status=status.HTTP_304_NOT_MODIFIED) if etag in offered or "*" in offered else Response(data)
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["Authorization", "Cookie"])
+    return response
+
+
+# --- read side -----------------------------------------------------------------------------------
+
+
+class ChannelSerializer(serializers.ModelSerializer[Channel]):
+    blocking_tags: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    # A plain string here: the grade enum is already named once in the schema (by the review API).
+    min_grade = serializers.CharField(read_only=True, help_text="Lowest evidence grade accepted, e.g. moderate.")
+
+    class Meta:
+        model = Channel
+        fields = [
+            "name",
+            "slug",
+            "audience",
+            "min_grade",
+            "signatures_required",
+            "blocking_tags",
+            "max_length",
+            "review_interval_days",
+            "append_required_wording",
+        ]
+        read_only_fields = fields
+
+
+class ChannelList(generics.ListAPIView[Channel]):
+    """Every channel and its policy (people only; a channel key cannot list channels)."""
+
+    serializer_class = ChannelSerializer
+
+    def get_queryset(self) -> QuerySet[Channel]:
+        return channels_with_policy()
+
+
+class FeedPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "items": data,
+            }
+        )
+
+
+_FEED_ITEM_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
+    "claim": serializers.IntegerField(),
+    "article": serializers.IntegerField(),
+    "version": serializers.IntegerField(),
+    "text": serializers.CharField(),
+    "html": serializers.CharField(),
+    "evidence_grade": serializers.CharField(),
+    "required_wording": serializers.ListField(child=serializers.CharField()),
+    "approved_by": serializers.ListField(child=serializers.DictField()),
+    "published_at": serializers.DateTimeField(),
+    "review_due": serializers.DateTimeField(),
+    "content_hash": serializers.CharField(),
+}
+
+
+@method_decorator(use_replica, name="get")
+class ChannelFeed(APIView):
+    """What a channel serves now: live, unexpired publications, newest first."""
+
+    authentication_classes = CHANNEL_READ_AUTH
+    permission_classes = [CanReadChannel]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ChannelFeedPage",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "items": inline_serializer("FeedItem", _FEED_ITEM_FIELDS, many=True),
+                },
+            ),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+        }
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        channel = get_object_or_404(channels_with_policy(), slug=slug)
+        now = timezone.now()
+        paginator = FeedPagination()
+        page = paginator.paginate_queryset(servable_publications(channel, now), request, view=self) or []
+        items = [served.as_json() for served in serve(page, channel, now)]
+        return conditional(request, dict(paginator.get_paginated_response(items).data))
+
+
+@method_decorator(use_replica, name="get")
+class ChannelArticle(APIView):
+    """An article as the channel serves it, assembled in order from its claims' published versions."""
+
+    authentication_classes = CHANNEL_READ_AUTH
+    permission_classes = [CanReadChannel]
+
+    @extend_schema(responses={200: OpenApiResponse(description="The assembled article."), 404: None})
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        channel = get_object_or_404(channels_with_policy(), slug=slug)
+        article = served_article(article_id, channel, timezone.now())
+        if article is None:
+            return Response({"detail": "This article is not live on this channel."}, status=status.HTTP_404_NOT_FOUND)
+        return conditional(request, article.as_json())
+
+
+# --- write side ----------------------------------------------------------------------------------
+
+
+class PublicationSerializer(serializers.ModelSerializer[Publication]):
+    channel: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    article = serializers.IntegerField(source="claim.article_id", read_only=True)
+    published_by = serializers.CharField(source="published_by.username", read_only=True)
+    withdrawn_by = serializers.CharField(source="withdrawn_by.username", read_only=True, allow_null=True)
+    live = serializers.BooleanField(source="is_live", read_only=True)
+
+    class Meta:
+        model = Publication
+        fields = [
+            "id",
+            "claim",
+            "article",
+            "version",
+            "content_hash",
+            "channel",
+            "live",
+            "published_by",
+            "published_at",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdraw_reason",
+        ]
+        read_only_fields = fields
+
+
+class ArticlePublicationSerializer(serializers.ModelSerializer[ArticlePublication]):
+    channel: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    published_by = serializers.CharField(source="published_by.username", read_only=True)
+    withdrawn_by = serializers.CharField(source="withdrawn_by.username", read_only=True, allow_null=True)
+    live = serializers.BooleanField(source="is_live", read_only=True)
+
+    class Meta:
+        model = ArticlePublication
+        fields = [
+            "id",
+            "article",
+            "channel",
+            "live",
+            "published_by",
+            "published_at",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdraw_reason",
+        ]
+        read_only_fields = fields
+
+
+class PublishSerializer(serializers.Serializer[Any]):
+    channel = serializers.SlugRelatedField(slug_field="slug", queryset=Channel.objects.all())
+
+
+class WithdrawSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+_REFUSAL = inline_serializer(
+    "PublishRefused",
+    {"detail": serializers.CharField(), "failed_rules": serializers.ListField(child=serializers.CharField())},
+)
+
+
+def refused(exc: PolicyRefused) -> Response:
+    body: dict[str, Any] = {"detail": str(exc), "failed_rules": exc.failed_rules}
+    if exc.claims:
+        body["claims"] = [{"claim": pk, "failed_rules": rules} for pk, rules in exc.claims.items()]
+    return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def _publications(qs: QuerySet[Publication]) -> QuerySet[Publication]:
+    return qs.select_related("claim", "channel", "published_by", "withdrawn_by").order_by("-published_at", "-id")
+
+
+class ClaimPublications(APIView):
+    @extend_schema(responses=PublicationSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        return Response(PublicationSerializer(_publications(Publication.objects.filter(claim=claim)), many=True).data)
+
+    @extend_schema(
+        request=PublishSerializer,
+        responses={201: PublicationSerializer, 200: PublicationSerializer, 409: _REFUSAL},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        data = PublishSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            pub, created = publish_claim(claim, data.validated_data["channel"], by=request.user)
+        except PolicyRefused as exc:
+            return refused(exc)
+        body = PublicationSerializer(_publications(Publication.objects.filter(pk=pub.pk)).get()).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class PublicationWithdraw(APIView):
+    @extend_schema(request=WithdrawSerializer, responses={200: PublicationSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        pub = get_publication_for_user(request.user, pk)
+        data = WithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        withdraw_publication(pub, by=request.user, reason=data.validated_data["reason"])
+        return Response(PublicationSerializer(_publications(Publication.objects.filter(pk=pk)).get()).data)
+
+
+def _article_publications(qs: QuerySet[ArticlePublication]) -> QuerySet[ArticlePublication]:
+    return qs.select_related("channel", "published_by", "withdrawn_by").order_by("-published_at", "-id")
+
+
+class ArticlePublications(APIView):
+    @extend_schema(responses=ArticlePublicationSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        article = get_article_for_user(request.user, pk)
+        rows = _article_publications(ArticlePublication.objects.filter(article=article))
+        return Response(ArticlePublicationSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=PublishSerializer,
+        responses={201: ArticlePublicationSerializer, 200: ArticlePublicationSerializer, 409: _REFUSAL},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        article = get_article_for_user(request.user, pk)
+        data = PublishSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ap, changed = publish_article(article, data.validated_data["channel"], by=request.user)
+        except PolicyRefused as exc:
+            return refused(exc)
+        body = ArticlePublicationSerializer(_article_publications(ArticlePublication.objects.filter(pk=ap.pk)).get())
+        return Response(body.data, status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
+
+
+class ArticlePublicationWithdraw(APIView):
+    @extend_schema(request=WithdrawSerializer, responses={200: ArticlePublicationSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        ap = get_article_publication_for_user(request.user, pk)
+        data = WithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        withdraw_article_publication(ap, by=request.user, reason=data.validated_data["reason"])
+        rows = _article_publications(ArticlePublication.objects.filter(pk=pk))
+        return Response(ArticlePublicationSerializer(rows.get()).data)

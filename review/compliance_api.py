@@ -1,0 +1,179 @@
+"""Audit API: the event timeline, streamed exports, chain verification, a claim as of a moment.
+
+Compliance staff (`review.view_auditevent`) read everything. Authors, reviewers
+and publishers may list the events of claims they can see and read a claim as
+of a moment, but not the exports or the verification (403). Anyone else: 403,
+or 404 for a claim they cannot see.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils.decorators import method_decorator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.db_router import use_replica
+from content.models import NotAllowed
+from content.permissions import READ_ALL, get_claim_for_user, visible_claims
+from review import audit
+from review.compliance_views import is_compliance
+from review.models import AuditEvent
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("claim", int, description="Events of this claim."),
+    OpenApiParameter("article", int, description="Events of this article, its sections and claims."),
+    OpenApiParameter("actor", str, description="Username (or user id) of who acted."),
+    OpenApiParameter("channel", str, description="Channel slug (or id): its settings and publications."),
+    OpenApiParameter("type", str, description="Event type, or a prefix: `claim`, `claim.status`."),
+    OpenApiParameter("since", str, description="ISO 8601 date or date-time (UTC if no offset)."),
+    OpenApiParameter("until", str, description="ISO 8601 date or date-time; a bare date includes that day."),
+]
+CSV_COLUMNS = ["id", "at", "actor", "type", "object_type", "object_id", "changes", "reason", "hash", "prev_hash"]
+
+
+def _require_compliance(user: Any) -> None:
+    if not is_compliance(user):
+        raise NotAllowed("Only compliance staff may export or verify the audit trail.")
+
+
+def _filtered(request: Request, events: QuerySet[AuditEvent] | None = None) -> QuerySet[AuditEvent]:
+    try:
+        return audit.filter_events(request.query_params, events)
+    except audit.FilterError as exc:
+        raise ValidationError({"detail": str(exc)}) from None
+
+
+class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
+    actor = serializers.CharField(source="actor_username")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor", "type", "object_type", "object_id", "changes", "reason", "hash", "prev_hash"]
+
+    def to_representation(self, instance: AuditEvent) -> dict[str, Any]:
+        return audit.event_json(instance)
+
+
+@extend_schema(parameters=FILTER_PARAMETERS)
+@method_decorator(use_replica, name="get")
+class AuditEvents(generics.ListAPIView[AuditEvent]):
+    """The audit timeline in chain order, paginated."""
+
+    serializer_class = AuditEventSerializer
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        user = self.request.user
+        if is_compliance(user):
+            scope = AuditEvent.objects.all()
+        elif user.has_perm("content.view_claim") or user.has_perm(READ_ALL):
+            scope = AuditEvent.objects.filter(claim_id__in=visible_claims(user).values("pk"))
+        else:
+            raise NotAllowed("Only compliance staff and people working on claims read the audit trail.")
+        return _filtered(self.request, scope)
+
+
+def _csv_cell(value: Any) -> Any:
+    # A cell starting with = + - @ is a formula in spreadsheets: prefix it so it stays text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for event in events.iterator(chunk_size=2000):
+        row = audit.event_json(event)
+        row["changes"] = json.dumps(row["changes"], ensure_ascii=False, sort_keys=True)
+        yield writer.writerow([_csv_cell(row[column]) for column in CSV_COLUMNS])
+
+
+def json_chunks(events: QuerySet[AuditEvent]) -> Iterator[str]:
+    yield "["
+    separator = "\n"
+    for event in events.iterator(chunk_size=2000):
+        yield separator + json.dumps(audit.event_json(event), ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+@extend_schema(parameters=FILTER_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+class ExportCSV(APIView):
+    """The filtered timeline as CSV, streamed (constant memory however long)."""
+
+    def get(self, request: Request) -> StreamingHttpResponse:
+        _require_compliance(request.user)
+        response = StreamingHttpResponse(csv_lines(_filtered(request)), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
+        return response
+
+
+@extend_schema(parameters=FILTER_PARAMETERS, responses={(200, "application/json"): OpenApiTypes.OBJECT})
+class ExportJSON(APIView):
+    """The filtered timeline as a JSON array, streamed."""
+
+    def get(self, request: Request) -> StreamingHttpResponse:
+        _require_compliance(request.user)
+        response = StreamingHttpResponse(json_chunks(_filtered(request)), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="audit-events.json"'
+        return response
+
+
+class Verify(APIView):
+    """Check the whole chain and the anchor now (the run is recorded)."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "AuditVerification",
+            {
+                "ok": serializers.BooleanField(),
+                "events_checked": serializers.IntegerField(),
+                "first_broken": serializers.IntegerField(allow_null=True),
+                "head": serializers.CharField(),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        _require_compliance(request.user)
+        result, _ = audit.run_verification(request.user)
+        return Response(result.as_json())
+
+
+@method_decorator(use_replica, name="get")
+class ClaimAsOf(APIView):
+    """A claim as it stood at `at`: 400 for a bad date, 404 if it did not exist yet."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("at", str, required=True, description="ISO 8601 date-time (UTC if no offset).")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        at_text = request.query_params.get("at", "").strip()
+        if not at_text:
+            raise ValidationError({"at": "Say when: ?at=2026-01-31T09:30:00Z."})
+        try:
+            at = audit.parse_moment(at_text, end_of_day=True)
+        except audit.FilterError as exc:
+            raise ValidationError({"at": str(exc)}) from None
+        snapshot = audit.claim_as_of(claim.pk, at)
+        if snapshot is None:
+            return Response({"detail": f"Claim #{claim.pk} did not exist yet at {at.isoformat()}."}, status=404)
+        return Response(snapshot)

@@ -1,0 +1,277 @@
+"""Publisher pages: channels and what is live on them, publishing a claim or an article, withdrawing,
+the re-review list, and the public website page of a published article."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.db_router import use_replica
+from content.models import Claim, ClaimStatus
+from content.permissions import get_article_for_user, get_claim_for_user, visible_claims
+from review.models import Channel
+from review.publishing import (
+    PolicyRefused,
+    article_verdicts,
+    can_publish,
+    can_see_publishing,
+    channels_with_policy,
+    claim_verdicts,
+    due_for_review,
+    get_article_publication_for_user,
+    get_publication_for_user,
+    offered_version,
+    publish_article,
+    publish_claim,
+    servable_publications,
+    serve,
+    served_article,
+    version_facts,
+    withdraw_article_publication,
+    withdraw_publication,
+)
+
+# The channel whose published articles anyone may read on this site, without logging in.
+PUBLIC_CHANNEL = "website"
+
+
+class PublishForm(forms.Form):
+    channel = forms.SlugField()
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(max_length=2000, error_messages={"required": "Say why this is withdrawn."})
+    next = forms.CharField(required=False)
+
+
+def _refuse(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
+    title = "Not allowed" if status == 403 else "That cannot be done"
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@require_GET
+@login_required
+def channel_list(request: HttpRequest) -> HttpResponse:
+    """Publishing home: every channel with what it serves, and approved claims ready to go out."""
+    if not can_see_publishing(request.user):
+        return _refuse(request, "Channels are for publishers, reviewers and compliance.")
+    now = timezone.now()
+    # One count per channel: a handful of channels, however many publications.
+    channels = [(c, servable_publications(c, now).count()) for c in channels_with_policy()]
+    approved = (
+        visible_claims(request.user)
+        .filter(approved_version__isnull=False)
+        .exclude(status=ClaimStatus.RETIRED)
+        .select_related("article")
+        .order_by("-updated_at")[:50]
+    )
+    return render(
+        request,
+        "review/channel_list.html",
+        {"channels": channels, "approved": approved, "due_count": len(due_for_review(request.user, now, 0))},
+    )
+
+
+@require_GET
+@login_required
+def channel_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """What one channel serves now, with withdraw buttons for publishers."""
+    if not can_see_publishing(request.user):
+        return _refuse(request, "Channels are for publishers, reviewers and compliance.")
+    channel = get_object_or_404(channels_with_policy(), slug=slug)
+    now = timezone.now()
+    pubs = servable_publications(channel, now).select_related("claim__article", "published_by")[:200]
+    live_articles = channel.article_publications.filter(withdrawn_at__isnull=True).select_related(
+        "article", "published_by"
+    )
+    return render(
+        request,
+        "review/channel_detail.html",
+        {
+            "channel": channel,
+            "served": serve(pubs, channel, now),
+            "live_articles": live_articles,
+            "can_publish": can_publish(request.user),
+            "public_channel": PUBLIC_CHANNEL,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    if not can_see_publishing(request.user):
+        return _refuse(request, "Publishing is for publishers.")
+    refusal: PolicyRefused | None = None
+    status = 200
+    if request.method == "POST":
+        if not can_publish(request.user):
+            return _refuse(request, "Only publishers publish to channels.")
+        form = PublishForm(request.POST)
+        channel = Channel.objects.filter(slug=form.cleaned_data["channel"]).first() if form.is_valid() else None
+        if channel is None:
+            return _refuse(request, "Choose a channel.", status=400)
+        try:
+            pub, created = publish_claim(claim, channel, by=request.user)
+        except PolicyRefused as exc:
+            refusal, status = exc, 409
+        else:
+            if created:
+                messages.success(request, f"Published version {pub.version} to {channel.name}.")
+            else:
+                messages.info(request, f"Version {pub.version} was already live on {channel.name}.")
+            return redirect("claim_publish", pk=claim.pk)
+    claim = Claim.objects.select_related("article", "section").get(pk=claim.pk)
+    version = offered_version(claim)
+    facts = version_facts([(claim.pk, version)]).get((claim.pk, version))
+    context = {
+        "claim": claim,
+        "version": version,
+        "facts": facts,
+        "verdicts": claim_verdicts(claim, timezone.now()),
+        "can_publish": can_publish(request.user),
+        "refusal": refusal,
+    }
+    return render(request, "review/publish_claim.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_article_for_user(request.user, pk)
+    if not can_see_publishing(request.user):
+        return _refuse(request, "Publishing is for publishers.")
+    refusal: PolicyRefused | None = None
+    status = 200
+    if request.method == "POST":
+        if not can_publish(request.user):
+            return _refuse(request, "Only publishers publish to channels.")
+        form = PublishForm(request.POST)
+        channel = Channel.objects.filter(slug=form.cleaned_data["channel"]).first() if form.is_valid() else None
+        if channel is None:
+            return _refuse(request, "Choose a channel.", status=400)
+        try:
+            _, changed = publish_article(article, channel, by=request.user)
+        except PolicyRefused as exc:
+            refusal, status = exc, 409
+        else:
+            if changed:
+                messages.success(request, f"Published “{article.title}” to {channel.name}.")
+            else:
+                messages.info(request, f"“{article.title}” was already live on {channel.name} as it is.")
+            return redirect("article_publish", pk=article.pk)
+    claims = list(article.claims.live().select_related("section").order_by("position"))
+    context = {
+        "article": article,
+        "claims": claims,
+        "verdicts": article_verdicts(article, timezone.now()),
+        "can_publish": can_publish(request.user),
+        "refusal": refusal,
+        "public_channel": PUBLIC_CHANNEL,
+    }
+    return render(request, "review/publish_article.html", context, status=status)
+
+
+@require_POST
+@login_required
+def publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    pub = get_publication_for_user(request.user, pk)
+    if not can_publish(request.user):
+        return _refuse(request, "Only publishers withdraw from channels.")
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, "Say why this is withdrawn.", status=400)
+    try:
+        withdraw_publication(pub, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return _refuse(request, " ".join(exc.messages), status=400)
+    messages.success(request, f"Withdrew claim #{pub.claim_id} version {pub.version} from {pub.channel.name}.")
+    return _back(request, reverse("claim_publish", args=[pub.claim_id]))
+
+
+@require_POST
+@login_required
+def article_publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    ap = get_article_publication_for_user(request.user, pk)
+    if not can_publish(request.user):
+        return _refuse(request, "Only publishers withdraw from channels.")
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, "Say why this is withdrawn.", status=400)
+    try:
+        withdraw_article_publication(ap, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return _refuse(request, " ".join(exc.messages), status=400)
+    messages.success(request, f"Withdrew “{ap.article.title}” from {ap.channel.name}.")
+    return _back(request, reverse("article_publish", args=[ap.article_id]))
+
+
+@require_GET
+@login_required
+def due_list(request: HttpRequest) -> HttpResponse:
+    """Published claims whose approval has expired (already off their feeds) or expires within 30 days."""
+    if not can_see_publishing(request.user):
+        return _refuse(request, "The re-review list is for publishers, reviewers and compliance.")
+    items = due_for_review(request.user, timezone.now())
+    return render(
+        request,
+        "review/publish_due.html",
+        {"overdue": [i for i in items if i.overdue], "soon": [i for i in items if not i.overdue]},
+    )
+
+
+def _json_ld(data: dict[str, Any]) -> SafeString:
+    """JSON for a <script> element: <, > and & escaped so the text cannot close the element."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    escaped = text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+    return mark_safe(escaped)  # noqa: S308
+
+
+@use_replica
+@require_GET
+def public_article(request: HttpRequest, pk: int) -> HttpResponse:
+    """The website's page for a published article: no login, only what the website channel serves."""
+    channel = Channel.objects.prefetch_related("blocking_tags").filter(slug=PUBLIC_CHANNEL).first()
+    if channel is None:
+        raise Http404("No website channel.")
+    article = served_article(pk, channel, timezone.now())
+    if article is None:
+        raise Http404("This article is not published.")
+    structured = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": article.article.title,
+        "headline": article.article.title,
+        "url": request.build_absolute_uri(),
+        "datePublished": article.publication.published_at.date().isoformat(),
+        "lastReviewed": article.last_reviewed.date().isoformat() if article.last_reviewed else None,
+        "reviewedBy": [{"@type": "Person", "name": name} for name in article.reviewers],
+        "citation": sorted(
+            {ref.get("label", "") for claim in article.claims for ref in claim.facts.citations if ref.get("label")}
+        ),
+    }
+    response = render(request, "public/article.html", {"served": article, "json_ld": _json_ld(structured)})
+    # Revalidate on every visit: a withdrawal or expiry must not linger in caches.
+    patch_cache_control(response, public=True, no_cache=True)
+    return response

@@ -1,0 +1,233 @@
+"""Evidence that changes: a reviewer marks a cited work retracted or superseded; every claim citing it is
+flagged and goes back to review (the old approval stays on record); the publisher sees where they are live."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from content.models import Article, ClaimFlag, Reference
+from review.models import REJECT_MEANING, Review, Signature, record_review
+from review.retraction import retract_reference
+from tests.conftest import PASSWORD, client_for
+from tests.test_library import approve, claims_of, import_claims, make_channel, publish
+
+pytestmark = pytest.mark.django_db
+
+CITING = [
+    "Regular walking lowers blood pressure (Smith, 2019).",  # approved, published on the website
+    "Cycling lowers resting heart rate (Smith, 2019).",  # draft
+    "Swimming improves lung capacity (Smith, 2019).",  # changes requested
+    "Yoga reduces back pain in adults (Smith, 2019).",  # in review
+    "Running prevents colds in adults (Smith, 2019).",  # rejected
+    "Dancing improves balance (Smith, 2019).",  # retired
+]
+OTHER = "Walking helps mood (Jones, 2020)."
+REASON = "Retraction notice: data could not be verified."
+
+
+@pytest.fixture
+def article(author: User, reviewer: User, publisher: User) -> Article:
+    article = import_claims(author, *CITING, OTHER)
+    approved, _, changes, in_review, rejected, retired, other = claims_of(article)
+    publish(approve(approved, reviewer), make_channel(), publisher)
+    approve(other, reviewer)
+    changes.submit(by=author)
+    record_review(
+        claim=changes,
+        version=1,
+        reviewer=reviewer,
+        decision="request_changes",
+        evidence_grade="low",
+        nuance_note="Which swimmers?",
+    )
+    in_review.submit(by=author)
+    rejected.submit(by=author)
+    record_review(
+        claim=rejected,
+        version=1,
+        reviewer=reviewer,
+        decision="reject",
+        evidence_grade="contradicted",
+        password=PASSWORD,
+        signature_meaning=REJECT_MEANING,
+    )
+    retired.retire(by=author, reason="Not about exercise")
+    return article
+
+
+@pytest.fixture
+def smith(article: Article) -> Reference:
+    return Reference.objects.get(key="smith|2019")
+
+
+def mark_url(ref: Reference) -> str:
+    return reverse("library_reference_mark", args=[ref.pk])
+
+
+def retract(client_user: User, ref: Reference, status: str = "retracted", reason: str = REASON) -> int:
+    return client_for(client_user).post(mark_url(ref), {"status": status, "reason": reason}).status_code
+
+
+def statuses(article: Article) -> list[str]:
+    return [c.status for c in claims_of(article)]
+
+
+def test_it_marks_a_cited_work_retracted_with_its_reason(smith: Reference, reviewer: User) -> None:
+    assert retract(reviewer, smith) == 302
+    smith.refresh_from_db()
+    assert (smith.status, smith.status_reason) == ("retracted", REASON)
+    assert smith.history.latest().history_user == reviewer
+
+
+def test_it_flags_every_live_claim_citing_it(smith: Reference, article: Article, reviewer: User) -> None:
+    retract(reviewer, smith)
+    flagged = {f.claim_id for f in ClaimFlag.objects.filter(code="retracted_citation")}
+    claims = claims_of(article)
+    assert flagged == {c.pk for c in claims[:5]}  # not the retired claim, not the one citing Jones
+
+
+def test_it_explains_the_flag_in_the_claim_json(smith: Reference, article: Article, reviewer: User) -> None:
+    retract(reviewer, smith)
+    body = client_for(reviewer).get(reverse("api_claim", args=[claims_of(article)[0].pk])).json()
+    assert {
+        "code": "retracted_citation",
+        "evidence": "Smith, 2019",
+        "why": f"Cites Smith, 2019, marked retracted: {REASON}",
+    } in body["risk_flags"]
+
+
+def test_it_sends_approved_draft_and_changes_requested_claims_back_to_review(
+    smith: Reference, article: Article, reviewer: User
+) -> None:
+    before = statuses(article)
+    assert before == ["approved", "draft", "changes_requested", "in_review", "rejected", "retired", "approved"]
+    retract(reviewer, smith)
+    assert statuses(article) == ["in_review", "in_review", "in_review", "in_review", "rejected", "retired", "approved"]
+
+
+def test_it_records_why_each_claim_went_back_to_review(smith: Reference, article: Article, reviewer: User) -> None:
+    retract(reviewer, smith)
+    latest = claims_of(article)[0].history.latest()
+    assert latest.history_user == reviewer
+    assert latest.history_change_reason == f"Cited reference retracted: Smith, 2019 ({REASON})"
+
+
+def test_it_keeps_the_old_approval_on_record(smith: Reference, article: Article, reviewer: User) -> None:
+    approved = claims_of(article)[0]
+    retract(reviewer, smith)
+    approved.refresh_from_db()
+    review = Review.objects.get(claim=approved, decision="approve")
+    assert approved.approved_version == 1 and Signature.objects.get(review=review).is_intact()
+
+
+def test_it_puts_returned_claims_in_the_review_queue(smith: Reference, article: Article, reviewer: User) -> None:
+    retract(reviewer, smith)
+    ids = [c["id"] for c in client_for(reviewer).get(reverse("api_review_queue")).json()["results"]]
+    assert set(ids) == {c.pk for c in claims_of(article)[:4]}
+
+
+def test_it_marks_a_work_superseded_too(smith: Reference, article: Article, reviewer: User) -> None:
+    assert retract(reviewer, smith, status="superseded", reason="Replaced by Smith, 2024.") == 302
+    latest = claims_of(article)[1].history.latest()
+    assert latest.history_change_reason == "Cited reference superseded: Smith, 2019 (Replaced by Smith, 2024.)"
+
+
+def test_it_flags_a_later_version_that_still_cites_the_retracted_work(
+    smith: Reference, article: Article, author: User, reviewer: User
+) -> None:
+    retract(reviewer, smith)
+    rejected = claims_of(article)[4]
+    rejected.revise(text="Running may prevent some colds (Smith, 2019).", expected_version=1, reason="Hedge", by=author)
+    assert ClaimFlag.objects.filter(claim=rejected, version=2, code="retracted_citation").exists()
+
+
+def test_it_does_the_cascade_in_one_call(smith: Reference, article: Article, reviewer: User) -> None:
+    result = retract_reference(smith, status="retracted", reason=REASON, by=reviewer)
+    assert [c.pk for c in result.flagged] == [c.pk for c in claims_of(article)[:5]]
+    assert [c.pk for c in result.returned] == [c.pk for c in claims_of(article)[:3]]
+
+
+# --- Refusals -------------------------------------------------------------------------------------------------------
+
+
+def test_it_refuses_get_on_mark(smith: Reference, reviewer: User) -> None:
+    assert client_for(reviewer).get(mark_url(smith)).status_code == 405
+
+
+def test_it_hides_mark_from_outsiders(smith: Reference, outsider: User) -> None:
+    assert retract(outsider, smith) == 404
+
+
+def test_it_refuses_mark_to_authors_and_publishers(smith: Reference, author: User, publisher: User) -> None:
+    assert (retract(author, smith), retract(publisher, smith)) == (403, 403)
+    smith.refresh_from_db()
+    assert smith.status == "active"
+
+
+def test_it_refuses_to_mark_a_work_twice(smith: Reference, reviewer: User, second_reviewer: User) -> None:
+    retract(reviewer, smith)
+    assert retract(second_reviewer, smith, status="superseded") == 409
+
+
+def test_it_requires_a_reason(smith: Reference, article: Article, reviewer: User) -> None:
+    assert retract(reviewer, smith, reason="") == 400
+    assert statuses(article)[0] == "approved"
+
+
+def test_it_rejects_an_unknown_status(smith: Reference, reviewer: User) -> None:
+    assert retract(reviewer, smith, status="active") == 400
+
+
+# --- What the publisher sees ----------------------------------------------------------------------------------------
+
+
+def test_it_shows_the_publisher_where_affected_claims_are_live(
+    smith: Reference, article: Article, reviewer: User, publisher: User
+) -> None:
+    retract(reviewer, smith)
+    page = client_for(publisher).get(reverse("library_reference", args=[smith.pk])).content.decode()
+    approved = claims_of(article)[0]
+    assert "Retracted" in page and REASON in page
+    assert f"#{approved.pk} v1" in page and "Website (v1, since" in page
+    assert "5; 1 carried by a channel now" in page
+    assert "Mark and send claims back to review" not in page
+
+
+def test_it_offers_the_mark_form_to_reviewers_only_while_the_work_is_active(smith: Reference, reviewer: User) -> None:
+    url = reverse("library_reference", args=[smith.pk])
+    assert "Mark and send claims back to review" in client_for(reviewer).get(url).content.decode()
+    retract(reviewer, smith)
+    assert "Mark and send claims back to review" not in client_for(reviewer).get(url).content.decode()
+
+
+def test_it_hides_a_cited_work_page_from_outsiders(smith: Reference, outsider: User) -> None:
+    assert client_for(outsider).get(reverse("library_reference", args=[smith.pk])).status_code == 404
+
+
+def test_it_lists_cited_works_with_their_status(smith: Reference, reviewer: User) -> None:
+    retract(reviewer, smith)
+    page = client_for(reviewer).get(reverse("library_references"), {"q": "smith"}).content.decode()
+    assert "Smith, 2019" in page and "Retracted" in page and "Jones" not in page
+
+
+def test_it_keeps_the_impact_page_queries_flat(author: User, reviewer: User, publisher: User) -> None:
+    channel = make_channel()
+
+    def citing(n: int, tag: str) -> Reference:
+        sentences = [f"Walking {i} km lowers blood pressure ({tag}, 2019)." for i in range(n)]
+        for claim in claims_of(import_claims(author, *sentences, title=tag)):
+            publish(approve(claim, reviewer), channel, publisher)
+        return Reference.objects.get(key=f"{tag.lower()}|2019")
+
+    client = client_for(publisher)
+    few, many = citing(2, "Few"), citing(20, "Many")
+    with CaptureQueriesContext(connection) as two:
+        client.get(reverse("library_reference", args=[few.pk]))
+    with CaptureQueriesContext(connection) as twenty:
+        page = client.get(reverse("library_reference", args=[many.pk])).content.decode()
+    assert len(twenty) == len(two)
+    assert page.count("Website (v1") == 20
