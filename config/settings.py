@@ -288,6 +288,8 @@ AUDIT_ANCHOR_PATH = Path(env_str("AUDIT_ANCHOR_PATH", str(BASE_DIR / "var" / "au
 # History is append-only: the admin's "revert to this version" would rewrite rows
 # outside the verbs, so it is off.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Change reasons are people's words: no 100-character cap (PostgreSQL would refuse the save).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # Review policy: how many distinct signatures approve a version.
 VETTED_SIGNATURES_DEFAULT = env_int("VETTED_SIGNATURES_DEFAULT", 1)
