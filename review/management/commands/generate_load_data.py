@@ -348,7 +348,9 @@ class Command(BaseCommand):
             return ClaimStatus.DRAFT
         return [ClaimStatus.IN_REVIEW, ClaimStatus.APPROVED, ClaimStatus.DRAFT][position % 3]
 
-    def _judgements(self, claims: list[Claim], now: datetime) -> tuple[list[Review], list[Signature], list[Publication]]:
+    def _judgements(
+        self, claims: list[Claim], now: datetime
+    ) -> tuple[list[Review], list[Signature], list[Publication]]:
         approved = [c for c in claims if c.status == ClaimStatus.APPROVED]
         reviews = [
             Review(
@@ -409,7 +411,7 @@ class Command(BaseCommand):
         for version in range(1, self.versions + 1):
             text = claim.text if version == self.versions else self._text_of(claim, version)
             reason = "Imported" if version == 1 else f"Revision {version}: clearer wording"
-            fields = {
+            fields: dict[str, Any] = {
                 "text": text,
                 "version": version,
                 "content_hash": content_hash(text, [ref.key]),
