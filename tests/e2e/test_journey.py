@@ -55,10 +55,21 @@ class Journey:
         page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
         violations = AXE.run(page).response["violations"]
         bad = [v for v in violations if v["impact"] in {"serious", "critical"}]
-        assert bad == [], f"{name}: " + "; ".join(f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}" for v in bad)
+        assert bad == [], f"{name}: " + "; ".join(
+            f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}" for v in bad
+        )
 
-    def review(self, page: Any, claim: Claim, *, grade: str, decision: str, tags: tuple[str, ...] = (),
-               note: str = "", password: str | None = None) -> None:
+    def review(
+        self,
+        page: Any,
+        claim: Claim,
+        *,
+        grade: str,
+        decision: str,
+        tags: tuple[str, ...] = (),
+        note: str = "",
+        password: str | None = None,
+    ) -> None:
         page.goto(f"{self.base}/claims/{claim.pk}/review/")
         page.get_by_label(grade, exact=True).check()
         for tag in tags:
@@ -72,8 +83,16 @@ class Journey:
 
 
 @pytest.fixture
-def journey(browser: Any, live_server: Any, shots: Path, author: Any, reviewer: Any, second_reviewer: Any,
-            publisher: Any, compliance: Any) -> Journey:
+def journey(
+    browser: Any,
+    live_server: Any,
+    shots: Path,
+    author: Any,
+    reviewer: Any,
+    second_reviewer: Any,
+    publisher: Any,
+    compliance: Any,
+) -> Journey:
     load_vocabulary(system_user())
     return Journey(browser, live_server.url, shots)
 
@@ -90,7 +109,7 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Imported 3 claims").wait_for()
     article = Article.objects.get(title="Sleep and Mood")
-    first, second, third = article.claims.order_by("position")
+    first, _second, third = article.claims.order_by("position")
     assert "Share this article" not in page.content()
     page.locator(f"#claim-{first.pk} summary").click()
     page.get_by_label("Why merge?").first.fill("The importer split one thought in two")
@@ -112,8 +131,14 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     bob = journey.open_as("bob")
     bob.goto(f"{base}/review/queue/")
     journey.check(bob, "review-queue")
-    journey.review(bob, first, grade="Low certainty", decision="Request changes", tags=("Omits adverse effects",),
-                   note="Say how much sleep is associated with mood, and for whom.")
+    journey.review(
+        bob,
+        first,
+        grade="Low certainty",
+        decision="Request changes",
+        tags=("Omits adverse effects",),
+        note="Say how much sleep is associated with mood, and for whom.",
+    )
     bob.goto(f"{base}/claims/{first.pk}/review/")  # already decided: nothing to review
     assert "nothing to review" in bob.content()
 
@@ -131,12 +156,19 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     assert (first.status, first.version) == (ClaimStatus.IN_REVIEW, 3)
 
     # Two reviewers sign the high-risk claim; the first tries a wrong password.
-    journey.review(bob, first, grade="High certainty", decision="Approve", tags=("Omits adverse effects",),
-                   password="not my password")
+    journey.review(
+        bob,
+        first,
+        grade="High certainty",
+        decision="Approve",
+        tags=("Omits adverse effects",),
+        password="not my password",
+    )
     assert bob.get_by_text("Wrong password").is_visible()
     journey.check(bob, "wrong-password")
-    journey.review(bob, first, grade="High certainty", decision="Approve", tags=("Omits adverse effects",),
-                   password=PASSWORD)
+    journey.review(
+        bob, first, grade="High certainty", decision="Approve", tags=("Omits adverse effects",), password=PASSWORD
+    )
     first.refresh_from_db()
     assert first.status == ClaimStatus.IN_REVIEW  # one of two signatures
 
