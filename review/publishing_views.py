@@ -4,6 +4,7 @@ the re-review list, and the public website page of a published article."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -69,6 +70,27 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(fallback)
 
 
+def _publish_posted(
+    request: HttpRequest, publish: Callable[[Channel], tuple[int, str]], done_url: str
+) -> HttpResponse | PolicyRefused:
+    """The POST half of the claim and article publish pages: role, channel, then the policy.
+
+    Returns the response to send, or the policy's refusal, which the page shows with its reasons (409).
+    """
+    if not can_publish(request.user):
+        return _refuse(request, "Only publishers publish to channels.")
+    form = PublishForm(request.POST)
+    channel = Channel.objects.filter(slug=form.cleaned_data["channel"]).first() if form.is_valid() else None
+    if channel is None:
+        return _refuse(request, "Choose a channel.", status=400)
+    try:
+        level, message = publish(channel)
+    except PolicyRefused as exc:
+        return exc
+    messages.add_message(request, level, message)
+    return redirect(done_url)
+
+
 @require_GET
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
@@ -126,22 +148,17 @@ def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
     refusal: PolicyRefused | None = None
     status = 200
     if request.method == "POST":
-        if not can_publish(request.user):
-            return _refuse(request, "Only publishers publish to channels.")
-        form = PublishForm(request.POST)
-        channel = Channel.objects.filter(slug=form.cleaned_data["channel"]).first() if form.is_valid() else None
-        if channel is None:
-            return _refuse(request, "Choose a channel.", status=400)
-        try:
+
+        def publish(channel: Channel) -> tuple[int, str]:
             pub, created = publish_claim(claim, channel, by=request.user)
-        except PolicyRefused as exc:
-            refusal, status = exc, 409
-        else:
             if created:
-                messages.success(request, f"Published version {pub.version} to {channel.name}.")
-            else:
-                messages.info(request, f"Version {pub.version} was already live on {channel.name}.")
-            return redirect("claim_publish", pk=claim.pk)
+                return messages.SUCCESS, f"Published version {pub.version} to {channel.name}."
+            return messages.INFO, f"Version {pub.version} was already live on {channel.name}."
+
+        outcome = _publish_posted(request, publish, reverse("claim_publish", args=[claim.pk]))
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        refusal, status = outcome, 409
     claim = Claim.objects.select_related("article", "section").get(pk=claim.pk)
     version = offered_version(claim)
     facts = version_facts([(claim.pk, version)]).get((claim.pk, version))
@@ -165,22 +182,17 @@ def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
     refusal: PolicyRefused | None = None
     status = 200
     if request.method == "POST":
-        if not can_publish(request.user):
-            return _refuse(request, "Only publishers publish to channels.")
-        form = PublishForm(request.POST)
-        channel = Channel.objects.filter(slug=form.cleaned_data["channel"]).first() if form.is_valid() else None
-        if channel is None:
-            return _refuse(request, "Choose a channel.", status=400)
-        try:
+
+        def publish(channel: Channel) -> tuple[int, str]:
             _, changed = publish_article(article, channel, by=request.user)
-        except PolicyRefused as exc:
-            refusal, status = exc, 409
-        else:
             if changed:
-                messages.success(request, f"Published “{article.title}” to {channel.name}.")
-            else:
-                messages.info(request, f"“{article.title}” was already live on {channel.name} as it is.")
-            return redirect("article_publish", pk=article.pk)
+                return messages.SUCCESS, f"Published “{article.title}” to {channel.name}."
+            return messages.INFO, f"“{article.title}” was already live on {channel.name} as it is."
+
+        outcome = _publish_posted(request, publish, reverse("article_publish", args=[article.pk]))
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        refusal, status = outcome, 409
     claims = list(article.claims.live().select_related("section").order_by("position"))
     context = {
         "article": article,
