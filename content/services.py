@@ -199,7 +199,7 @@ def _sync_claims(
                 claim = Claim.create(
                     article=article,
                     section=section,
-                    position=0,  # numbered below
+                    position=len(ordered) + 1,  # its final place: `ordered` is built in reading order
                     text=pc.text,
                     citations=citations,
                     author=actor,
@@ -215,7 +215,10 @@ def _sync_claims(
             ordered.append((match, section))
         result.retired += _retire_removed(remaining, actor)
 
+    # Claims kept or revised may have moved; new claims were created in their place already.
     for position, (claim, section) in enumerate(ordered, start=1):
+        if claim.position == position and claim.section_id == section.pk:
+            continue
         claim.refresh_from_db()
         if claim.position != position or claim.section_id != section.pk:
             claim.position = position

@@ -125,6 +125,12 @@ def test_it_attributes_the_import_in_history(author: User) -> None:
     assert (record.history_user, record.history_change_reason) == (author, "Imported")
 
 
+def test_it_numbers_new_claims_when_it_creates_them(author: User) -> None:
+    article = import_text(author, ORIGINAL)
+    reasons = Claim.history.filter(article_id=article.pk).values_list("history_change_reason", flat=True)
+    assert set(reasons) == {"Imported"}
+
+
 # --- bad input: nothing is written -------------------------------------------------------------------------------
 
 
