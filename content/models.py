@@ -80,15 +80,6 @@ def unstorable(text: str) -> str | None:
     return None
 
 
-def audited(**kwargs: Any) -> HistoricalRecords:
-    """simple-history with room for a whole change reason.
-
-    Its default reason column is varchar(100): PostgreSQL refuses a longer reason
-    (the whole save fails) and SQLite would keep it only by ignoring the limit.
-    """
-    return HistoricalRecords(history_change_reason_field=models.TextField(null=True), **kwargs)
-
-
 def default_approvals_needed() -> int:
     return int(settings.VETTED_SIGNATURES_DEFAULT)
 
@@ -135,7 +126,7 @@ class Reference(models.Model):
     status_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    history = audited()
+    history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
 
     class Meta:
@@ -157,7 +148,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = audited()
+    history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
 
     class Meta:
@@ -177,7 +168,7 @@ class Section(models.Model):
     heading = models.CharField(max_length=300, blank=True)
     position = models.PositiveIntegerField()
 
-    history = audited()
+    history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
 
     class Meta:
@@ -218,7 +209,7 @@ class Claim(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = audited(m2m_fields=[citations])
+    history = HistoricalRecords(m2m_fields=[citations])
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
@@ -474,7 +465,7 @@ class ClaimFlag(models.Model):
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismissed_reason = models.TextField(blank=True)
 
-    history = audited()
+    history = HistoricalRecords()
     objects = ClaimFlagQuerySet.as_manager()
 
     class Meta:
@@ -601,7 +592,7 @@ class ClaimLink(models.Model):
     linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     linked_at = models.DateTimeField(default=timezone.now)
 
-    history = audited()
+    history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
 
     class Meta:
