@@ -319,4 +319,7 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes announces itself on every start, management commands included; its lockouts
+    # reach the audit trail through signals, so only its warnings belong in the log.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
