@@ -285,6 +285,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # count) is written here, outside the database, so a chain rebuilt inside the
 # database no longer matches. Keep it on storage the database's users cannot write.
 AUDIT_ANCHOR_PATH = Path(env_str("AUDIT_ANCHOR_PATH", str(BASE_DIR / "var" / "audit-anchor.json")))
+# The chain's hashes are HMAC-SHA256 under this key, so someone who can write to the
+# database but does not hold the key cannot forge an event that verifies, even at the
+# head. Set it on its own to rotate SECRET_KEY without re-keying the trail; it must
+# stay the same for as long as the events it sealed are kept.
+AUDIT_KEY = env_str("AUDIT_KEY") or "vetted-audit:" + SECRET_KEY
 # History is append-only: the admin's "revert to this version" would rewrite rows
 # outside the verbs, so it is off.
 SIMPLE_HISTORY_REVERT_DISABLED = True

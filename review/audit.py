@@ -8,7 +8,8 @@ history user (the named system user when there is none), the changes are
 reason is the history change reason. Business events that are not row changes
 (refused review attempts, logins, failed logins) go through `record()`.
 
-Events form a SHA-256 hash chain (`compute_hash`): appending takes a lock in
+Events form a hash chain (`compute_hash`, HMAC-SHA256 under settings.AUDIT_KEY,
+so a database user without the key cannot seal a forged event): appending takes a lock in
 the writer's own transaction (PostgreSQL: `pg_advisory_xact_lock`; SQLite:
 the IMMEDIATE transaction already holds the write lock), allocates id =
 previous + 1 and links `prev_hash` to the previous event; a unique constraint
@@ -50,6 +51,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -290,7 +292,8 @@ def canonical(event: AuditEvent) -> str:
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(canonical(event).encode("utf-8")).hexdigest()
+    """HMAC-SHA256 of the canonical event under settings.AUDIT_KEY: only the app can seal an event."""
+    return hmac.new(settings.AUDIT_KEY.encode("utf-8"), canonical(event).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 # --- appending -------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -149,8 +150,9 @@ def test_it_detects_the_last_row_deleted(chain: list[AuditEvent], tamperer: None
     assert (result.ok, result.first_broken) == (False, 6)
 
 
-def forge_after(head: AuditEvent, author: User, **fields: Any) -> AuditEvent:
-    """An event computed exactly as the app would, to be inserted behind its back."""
+def forge_after(head: AuditEvent, author: User, *, with_key: bool = True, **fields: Any) -> AuditEvent:
+    """An event to insert behind the app's back: sealed with the app's key (an insider who has it)
+    or, without the key, with the plain SHA-256 of the same canonical form."""
     forged = AuditEvent(
         id=head.pk + 1,
         at=head.at,
@@ -165,7 +167,10 @@ def forge_after(head: AuditEvent, author: User, **fields: Any) -> AuditEvent:
     )
     for name, value in fields.items():
         setattr(forged, name, value)
-    forged.hash = audit.compute_hash(forged)
+    if with_key:
+        forged.hash = audit.compute_hash(forged)
+    else:
+        forged.hash = hashlib.sha256(audit.canonical(forged).encode("utf-8")).hexdigest()
     return forged
 
 
@@ -190,7 +195,15 @@ def insert_raw(event: AuditEvent) -> None:
     )
 
 
-def test_it_detects_a_row_inserted_at_the_end_with_a_valid_hash(chain: list[AuditEvent], author: User) -> None:
+def test_it_detects_a_forged_row_even_after_the_app_writes_on_top_of_it(chain: list[AuditEvent], author: User) -> None:
+    insert_raw(forge_after(chain[-1], author, with_key=False))
+    audit.record(author, "note.written", reason="a legitimate write after the forgery")
+    audit.write_anchor()  # the anchor now vouches for a head that links to the forged row
+    result = audit.verify_chain()
+    assert (result.ok, result.first_broken) == (False, 7)
+
+
+def test_it_detects_a_row_inserted_at_the_end_by_someone_holding_the_key(chain: list[AuditEvent], author: User) -> None:
     forged = forge_after(chain[-1], author)
     insert_raw(forged)
     assert AuditEvent.objects.get(pk=forged.pk).hash == audit.compute_hash(AuditEvent.objects.get(pk=forged.pk))
