@@ -54,43 +54,57 @@ def bar_chart(title: str, bars: Sequence[Bar], unit: str = "", width: int = 360)
     return _svg(title, width, height, rows)
 
 
-def line_chart(title: str, points: Sequence[tuple[str, float]], unit: str = "", width: int = 360) -> SafeString:
-    """A line over labelled points (e.g. weeks), values printed above each point."""
+def line_chart(title: str, points: Sequence[tuple[str, float | None]], unit: str = "", width: int = 360) -> SafeString:
+    """A line over labelled points (e.g. weeks); a None value is a gap (nothing decided that week).
+
+    With many points only every few labels and values are printed so they never overlap;
+    the table beside the chart carries every number.
+    """
     height, pad_x, pad_top, pad_bottom = 150, 28, 24, 28
-    if not points:
+    known = [v for _, v in points if v is not None]
+    if not known:
         return bar_chart(title, [], unit, width)
-    top = max(v for _, v in points) or 1
+    top = max(known) or 1
     step = (width - 2 * pad_x) / max(len(points) - 1, 1)
-    coords = [
-        (pad_x + i * step, pad_top + (height - pad_top - pad_bottom) * (1 - v / top)) for i, (_, v) in enumerate(points)
-    ]
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(coords))
-    parts = [format_html('<path class="line" d="{}"></path>', path)]
-    for (label, value), (x, y) in zip(points, coords, strict=True):
+    every = max(1, -(-len(points) // 6))  # at most six labels along the axis
+    parts: list[str] = []
+    path, pen_down = [], False
+    for i, (_, value) in enumerate(points):
+        if value is None:
+            pen_down = False
+            continue
+        x, y = pad_x + i * step, pad_top + (height - pad_top - pad_bottom) * (1 - value / top)
+        path.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
+        pen_down = True
+    parts.append(format_html('<path class="line" d="{}"></path>', " ".join(path)))
+    for i, (label, value) in enumerate(points):
         # format_html escapes its arguments into strings: format numbers first.
-        cx, cy, above = f"{x:.1f}", f"{y:.1f}", f"{y - 7:.1f}"
-        parts.append(
-            format_html(
-                '<circle cx="{}" cy="{}" r="3"></circle>'
-                '<text x="{}" y="{}" text-anchor="middle" class="value">{}</text>'
-                '<text x="{}" y="{}" text-anchor="middle">{}</text>',
-                cx,
-                cy,
-                cx,
-                above,
-                f"{value:g}{unit}",
-                cx,
-                height - 8,
-                label,
+        cx = f"{pad_x + i * step:.1f}"
+        shown = i % every == 0 or i == len(points) - 1
+        if shown:
+            parts.append(format_html('<text x="{}" y="{}" text-anchor="middle">{}</text>', cx, height - 8, label))
+        if value is None:
+            continue
+        y = pad_top + (height - pad_top - pad_bottom) * (1 - value / top)
+        parts.append(format_html('<circle cx="{}" cy="{}" r="3"></circle>', cx, f"{y:.1f}"))
+        if shown or len(points) <= 12:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" text-anchor="middle" class="value">{}</text>',
+                    cx,
+                    f"{y - 7:.1f}",
+                    f"{value:g}{unit}",
+                )
             )
-        )
     return _svg(title, width, height, parts)
 
 
-def _svg(title: str, width: int, height: int, parts: Sequence[str]) -> SafeString:
+def _svg(title: str, width: int, height: int, parts: Sequence[str], desc: str = "") -> SafeString:
     # Every piece above went through format_html, so joining them is safe.
     body = "".join(parts)
+    desc = desc or "The same figures are in the table beside this chart."
     return mark_safe(  # noqa: S308
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>{body}</svg>'
+        f'width="100%" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
+        f"<desc>{escape(desc)}</desc>{body}</svg>"
     )

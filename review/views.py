@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from content import diffing
+from content.context_processors import roles
 from content.flagging import with_risk  # triage (issue 8)
 from content.models import Claim, ClaimStatus, InvalidTransition, StaleVersion
 from content.permissions import get_claim_for_user, visible_articles, visible_claims
+from review import dashboard
 from review.forms import QueueFilterForm, ReviewForm
 from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused, record_review
 from review.permissions import available_actions, can_sign, is_reviewer
@@ -35,17 +37,29 @@ def _status_counts(user: Any) -> list[tuple[str, str, int]]:
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """My open work first."""
+    """Each person's open work first, then (for reviewers and compliance) the charts.
+
+    A person with several roles gets every section that applies. An htmx request
+    for another chart period gets only the charts back.
+    """
     user: Any = request.user
-    claims = visible_claims(user)
-    context = {
-        "my_articles": visible_articles(user).filter(owner=user).order_by("-created_at")[:20],
-        "needs_me": claims.filter(article__owner=user, status=ClaimStatus.CHANGES_REQUESTED)
-        .select_related("article")
-        .order_by("position")[:50],
-        "queue_count": claims.filter(status=ClaimStatus.IN_REVIEW).count() if is_reviewer(user) else None,
-        "status_counts": [row for row in _status_counts(user) if row[2]],
-    }
+    role = roles(request).get("role", {})
+    weeks = dashboard.parse_weeks(request.GET.get("weeks"))
+    context: dict[str, Any] = {"weeks": weeks, "periods": dashboard.PERIODS}
+    if role.get("reviewer") or role.get("compliance"):
+        context["figures"] = dashboard.figures(user, weeks)
+        if getattr(request, "htmx", False):  # set by django_htmx.middleware.HtmxMiddleware
+            return render(request, "review/home_charts.html", context)
+    if role.get("author"):
+        context |= dashboard.author_work(user)
+    if role.get("reviewer"):
+        context |= dashboard.queue_work(queue_queryset(user, {}))
+    if role.get("reviewer") or role.get("publisher"):
+        context |= dashboard.due_work(user, timezone.now())
+    if role.get("publisher"):
+        context |= dashboard.publisher_work(user)
+    if role.get("compliance"):
+        context |= dashboard.compliance_state()
     return render(request, "review/home.html", context)
 
 
