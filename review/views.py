@@ -272,6 +272,24 @@ def _recorded_message(review: Review) -> str:
     return f"Recorded: {review.get_decision_display()} on claim #{claim.pk} v{review.version}."
 
 
+@require_GET
+@login_required
+def next_claim(request: HttpRequest) -> HttpResponse:
+    """The "next claim" shortcut: the oldest other claim waiting for this reviewer, else the queue."""
+    if not is_reviewer(request.user):
+        return _forbidden(request, "The review queue is for medical reviewers.")
+    after = (
+        get_claim_for_user(request.user, int(request.GET["after"])) if request.GET.get("after", "").isdigit() else None
+    )
+    nxt = (
+        _next_in_queue(request, after) if after else queue_queryset(request.user, {}).filter(signed_by_me=False).first()
+    )
+    if nxt is None:
+        messages.info(request, "No other claim is waiting for your review.")
+        return redirect("review_queue")
+    return redirect("claim_review", pk=nxt.pk)
+
+
 def _next_in_queue(request: HttpRequest, after: Claim) -> Claim | None:
     """The oldest other claim waiting that this reviewer has not already signed."""
     signed = Review.objects.approvals().filter(reviewer=request.user.pk, version=F("claim__version")).values("claim")
