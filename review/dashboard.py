@@ -47,6 +47,7 @@ class Figure:
     rows: list[tuple[str, str]]
     columns: tuple[str, str]
     note: str = ""
+    empty: str = ""  # set when there is nothing to draw: what to say instead
 
 
 # --- charts ---------------------------------------------------------------------------------------
@@ -69,7 +70,8 @@ def grade_counts(claims: QuerySet[Claim]) -> list[Bar]:
         .order_by()
     )
     ordered = sorted(EvidenceGrade, key=lambda g: -GRADE_RANK[g])
-    return [Bar(g.label, counts.get(g.value, 0), f"grade-{g.value}") for g in ordered]
+    short = {EvidenceGrade.UNSUPPORTED: "Unsupported", EvidenceGrade.CONTRADICTED: "Contradicted"}
+    return [Bar(g.label, counts.get(g.value, 0), f"grade-{g.value}", short.get(g, "")) for g in ordered]
 
 
 def cycle_times(weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> list[tuple[str, float | None]]:
@@ -131,9 +133,14 @@ def top_tags(weeks: int = DEFAULT_WEEKS, limit: int = 8, now: datetime | None = 
     return [Bar(t.name, t.n) for t in tags]
 
 
-def _bar_figure(key: str, title: str, bars: list[Bar], columns: tuple[str, str], note: str = "") -> Figure:
+def _bar_figure(
+    key: str, title: str, bars: list[Bar], columns: tuple[str, str], note: str = "", empty: str = ""
+) -> Figure:
     rows = [(b.label, f"{b.value:g}") for b in bars]
-    return Figure(key, title, bar_chart(title, bars), rows, columns, note)
+    nothing = empty or "Nothing to show for this period yet."
+    return Figure(
+        key, title, bar_chart(title, bars), rows, columns, note, "" if any(b.value for b in bars) else nothing
+    )
 
 
 def figures(user: Any, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> list[Figure]:
@@ -145,21 +152,23 @@ def figures(user: Any, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) 
     cycle_title = f"Review cycle time: median days from submission to decision, by week (last {span})"
     decided_weeks = [v for _, v in cycle if v is not None]
     return [
-        _bar_figure("status", "Claims by status", status_counts(claims), ("Status", "Claims")),
+        _bar_figure("status", "Claims by status", status_counts(claims), ("Status", "Claims"), empty="No claims yet."),
         _bar_figure(
             "grades",
             "Claims by evidence grade",
             grade_counts(claims),
             ("Grade", "Claims"),
             "Grade of each live claim's latest review.",
+            "No claim has been reviewed yet.",
         ),
         Figure(
             "cycle",
             cycle_title,
             line_chart(cycle_title, cycle, " d"),
-            [(label, "—" if v is None else f"{v:g} d") for label, v in cycle],
+            [(label, f"{v:g} d") for label, v in cycle if v is not None],  # the note counts the empty weeks
             ("Week of", "Median"),
             f"Weeks start on the date shown. {len(decided_weeks)} of {len(cycle)} weeks had decisions.",
+            "" if decided_weeks else "No review decided in this period yet.",
         ),
         _bar_figure(
             "workload",

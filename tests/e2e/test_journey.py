@@ -224,8 +224,17 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     assert ready.get_by_role("link", name=f"#{first.pk} Regular sleep").is_visible()
     journey.check(paula, "publisher-home")
     paula.goto(f"{base}/claims/{first.pk}/publish/")
-    journey.check(paula, "publish-claim")
-    assert paula.get_by_text("blocked by tag Omits adverse effects").first.is_visible()
+    social = paula.locator("#channel-social")
+    assert social.get_by_text("Does not meet policy").is_visible()
+    assert social.get_by_text("blocked by tag Omits adverse effects").is_visible()
+    assert social.get_by_role("button", name="Publish").count() == 0
+    journey.check(paula, "publish-claim-refused")
+    # The untagged claim meets the social channel's policy and goes out there.
+    paula.goto(f"{base}/claims/{third.pk}/publish/")
+    with paula.expect_navigation():
+        paula.locator("#channel-social").get_by_role("button", name="Publish").click()
+    assert paula.locator("#channel-social").get_by_text("Live and current").is_visible()
+    journey.check(paula, "publish-claim-social")
     paula.goto(f"{base}/articles/{article.pk}/publish/")
     with paula.expect_navigation():
         paula.locator("tr", has_text="Website").get_by_role("button", name="Publish").click()
@@ -273,6 +282,8 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     assert charlie.locator("#export-progress progress").evaluate("p => p.value === p.max")
     journey.check(charlie, "export-progress")
     charlie.goto(f"{base}/compliance/integrity/")
-    with charlie.expect_navigation():
-        charlie.get_by_role("button", name="Verify now").click()
+    charlie.evaluate("window.stillHere = true")
+    charlie.get_by_role("button", name="Verify now").click()  # htmx: the panel is replaced in place
+    charlie.locator("#integrity-panel .big-number", has_text="Intact").wait_for()
+    assert charlie.evaluate("window.stillHere") is True
     journey.check(charlie, "integrity")
