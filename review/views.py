@@ -278,12 +278,12 @@ def next_claim(request: HttpRequest) -> HttpResponse:
     """The "next claim" shortcut: the oldest other claim waiting for this reviewer, else the queue."""
     if not is_reviewer(request.user):
         return _forbidden(request, "The review queue is for medical reviewers.")
-    after = (
-        get_claim_for_user(request.user, int(request.GET["after"])) if request.GET.get("after", "").isdigit() else None
-    )
-    nxt = (
-        _next_in_queue(request, after) if after else queue_queryset(request.user, {}).filter(signed_by_me=False).first()
-    )
+    after_id = request.GET.get("after", "")
+    if after_id.isdigit():
+        nxt = _next_in_queue(request, get_claim_for_user(request.user, int(after_id)))
+    else:
+        waiting = queue_queryset(request.user, {}).filter(signed_by_me=False)  # type: ignore[misc]
+        nxt = waiting.first()
     if nxt is None:
         messages.info(request, "No other claim is waiting for your review.")
         return redirect("review_queue")
