@@ -90,6 +90,10 @@ def line_chart(title: str, points: Sequence[tuple[str, float | None]], unit: str
         x, y = pad_x + i * step, pad_top + (height - pad_top - pad_bottom) * (1 - value / top)
         path.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
         pen_down = True
+    base_y = height - pad_bottom
+    parts.append(
+        format_html('<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>', 8, base_y, width - 8, base_y)
+    )
     parts.append(format_html('<path class="line" d="{}"></path>', " ".join(path)))
     for i, (label, value) in enumerate(points):
         # format_html escapes its arguments into strings: format numbers first.

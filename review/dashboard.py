@@ -165,7 +165,7 @@ def figures(user: Any, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) 
             "cycle",
             cycle_title,
             line_chart(cycle_title, cycle, " d"),
-            [(label, f"{v:g} d") for label, v in cycle if v is not None],  # the note counts the empty weeks
+            [(label, _days(v)) for label, v in cycle if v is not None],  # the note counts the empty weeks
             ("Week of", "Median"),
             f"Weeks start on the date shown. {len(decided_weeks)} of {len(cycle)} weeks had decisions.",
             "" if decided_weeks else "No review decided in this period yet.",
@@ -178,6 +178,10 @@ def figures(user: Any, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) 
         ),
         _bar_figure("tags", f"Most-used nuance tags (last {span})", top_tags(weeks, now=now), ("Tag", "Reviews")),
     ]
+
+
+def _days(value: float) -> str:
+    return "under 0.1 d" if value < 0.05 else f"{value:g} d"
 
 
 def parse_weeks(value: str | None) -> int:

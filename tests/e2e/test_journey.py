@@ -50,8 +50,10 @@ class Journey:
         return page
 
     def check(self, page: Any, name: str) -> None:
-        """Screenshot, and axe-core: no serious or critical violations."""
+        """Screenshot, nothing wider than the window, and axe-core: no serious or critical violations."""
         self.step += 1
+        width = page.viewport_size["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name}: wider than {width} px"
         page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
         violations = AXE.run(page).response["violations"]
         bad = [v for v in violations if v["impact"] in {"serious", "critical"}]
