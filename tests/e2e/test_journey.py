@@ -206,7 +206,10 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     carol.goto(f"{base}/claims/{first.pk}/review/")
     journey.check(carol, "second-reviewer-form")
     journey.review(carol, first, grade="High certainty", decision="Approve", password=PASSWORD)
-    # The second claim, reviewed with the keyboard only.
+    # The second claim, reviewed with the keyboard only (and the form read on a phone first).
+    carol_phone = journey.open_as("carol", width=390)
+    carol_phone.goto(f"{base}/claims/{third.pk}/review/")
+    journey.check(carol_phone, "review-form-phone")
     carol.goto(f"{base}/claims/{third.pk}/review/")
     carol.get_by_label("High certainty", exact=True).focus()
     carol.keyboard.press("Space")
@@ -245,6 +248,12 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     # The public page: the approved text, its required wording and provenance, no login.
     reader = journey.browser.new_page(viewport={"width": 390, "height": 844})
     reader.goto(f"{base}/channels/website/articles/{article.pk}/")
+    claim_box = reader.locator(f"#claim-{first.pk}")
+    claim_box.get_by_text("How we checked this").click()
+    provenance = claim_box.locator(".provenance").inner_text()
+    assert "High certainty" in provenance and "Bob Reviewer" in provenance and "Carol Reviewer" in provenance
+    assert "Walker, 2017" in provenance
+    assert "Medically reviewed" in reader.content()
     journey.check(reader, "public-page-phone")
     assert reader.get_by_text("Regular sleep is associated with better mood in adults").is_visible()
     assert "MedicalWebPage" in reader.content()
