@@ -46,8 +46,12 @@ def home(request: HttpRequest) -> HttpResponse:
     role = roles(request).get("role", {})
     weeks = dashboard.parse_weeks(request.GET.get("weeks"))
     context: dict[str, Any] = {"weeks": weeks, "periods": dashboard.PERIODS}
+    now = timezone.now()
+    # Read once for both the re-review list and the chart of what falls due.
+    sees_due = role.get("reviewer") or role.get("publisher") or role.get("compliance")
+    due = dashboard.upcoming_due(user, now) if sees_due else []
     if role.get("reviewer") or role.get("compliance"):
-        context["figures"] = dashboard.figures(user, weeks)
+        context["figures"] = dashboard.figures(user, weeks, now, due)
         if getattr(request, "htmx", False):  # set by django_htmx.middleware.HtmxMiddleware
             return render(request, "review/home_charts.html", context)
     if role.get("author"):
@@ -55,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if role.get("reviewer"):
         context |= dashboard.queue_work(queue_queryset(user, {}))
     if role.get("reviewer") or role.get("publisher"):
-        context |= dashboard.due_work(user, timezone.now())
+        context |= dashboard.due_work(due, now)
     if role.get("publisher"):
         context |= dashboard.publisher_work(user)
     if role.get("compliance"):
