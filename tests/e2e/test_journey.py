@@ -39,9 +39,19 @@ class Journey:
 
     def __init__(self, browser: Any, base: str, shots: Path) -> None:
         self.browser, self.base, self.shots, self.step = browser, base, shots, 0
+        self.csp_errors: list[str] = []
+
+    def new_page(self, width: int = 1280, height: int = 900) -> Any:
+        """A tab that records every Content-Security-Policy refusal (an inline script or style would be one)."""
+        page = self.browser.new_page(viewport={"width": width, "height": height})
+        page.on(
+            "console",
+            lambda msg: self.csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        return page
 
     def open_as(self, username: str, width: int = 1280) -> Any:
-        page = self.browser.new_page(viewport={"width": width, "height": 900})
+        page = self.new_page(width)
         page.goto(f"{self.base}/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
@@ -55,6 +65,7 @@ class Journey:
         width = page.viewport_size["width"]
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name}: wider than {width} px"
         page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+        assert self.csp_errors == [], f"{name}: {self.csp_errors}"
         violations = AXE.run(page).response["violations"]
         bad = [v for v in violations if v["impact"] in {"serious", "critical"}]
         assert bad == [], f"{name}: " + "; ".join(
@@ -246,7 +257,7 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     journey.check(paula, "publish-article")
 
     # The public page: the approved text, its required wording and provenance, no login.
-    reader = journey.browser.new_page(viewport={"width": 390, "height": 844})
+    reader = journey.new_page(390, 844)
     reader.goto(f"{base}/channels/website/articles/{article.pk}/")
     claim_box = reader.locator(f"#claim-{first.pk}")
     claim_box.get_by_text("How we checked this").click()
