@@ -187,30 +187,33 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _integrity_context() -> dict[str, Any]:
+    runs = list(AuditVerification.objects.select_related("run_by")[:20])
+    return {
+        "last": runs[0] if runs else None,
+        "runs": runs,
+        "event_count": AuditEvent.objects.count(),
+        "anchor_path": audit.anchor_path(),
+    }
+
+
 @require_GET
 @login_required
 def integrity(request: HttpRequest) -> HttpResponse:
     if not is_compliance(request.user):
         return _refuse(request)
-    runs = list(AuditVerification.objects.select_related("run_by")[:20])
-    return render(
-        request,
-        "review/compliance_integrity.html",
-        {
-            "last": runs[0] if runs else None,
-            "runs": runs,
-            "event_count": AuditEvent.objects.count(),
-            "anchor_path": audit.anchor_path(),
-        },
-    )
+    return render(request, "review/compliance_integrity.html", _integrity_context())
 
 
 @require_POST
 @login_required
 def run_verify(request: HttpRequest) -> HttpResponse:
+    """Verify the chain. An htmx request gets the updated panel back; a plain form post is redirected."""
     if not is_compliance(request.user):
         return _refuse(request)
     result, _ = audit.run_verification(request.user)
+    if getattr(request, "htmx", False):
+        return render(request, "review/compliance_integrity_panel.html", _integrity_context())
     if result.ok:
         messages.success(request, f"The audit trail is intact: {result.events_checked} events checked.")
     else:

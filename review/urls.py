@@ -5,6 +5,7 @@ from review import api, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("review/queue/", views.queue, name="review_queue"),
+    path("review/next/", views.next_claim, name="review_next"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/review/", views.claim_review, name="claim_review"),
 ]

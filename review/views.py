@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from content import diffing
+from content.context_processors import roles
 from content.flagging import with_risk  # triage (issue 8)
 from content.models import Claim, ClaimStatus, InvalidTransition, StaleVersion
 from content.permissions import get_claim_for_user, visible_articles, visible_claims
+from review import dashboard
 from review.forms import QueueFilterForm, ReviewForm
 from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused, record_review
 from review.permissions import available_actions, can_sign, is_reviewer
@@ -35,17 +37,33 @@ def _status_counts(user: Any) -> list[tuple[str, str, int]]:
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """My open work first."""
+    """Each person's open work first, then (for reviewers and compliance) the charts.
+
+    A person with several roles gets every section that applies. An htmx request
+    for another chart period gets only the charts back.
+    """
     user: Any = request.user
-    claims = visible_claims(user)
-    context = {
-        "my_articles": visible_articles(user).filter(owner=user).order_by("-created_at")[:20],
-        "needs_me": claims.filter(article__owner=user, status=ClaimStatus.CHANGES_REQUESTED)
-        .select_related("article")
-        .order_by("position")[:50],
-        "queue_count": claims.filter(status=ClaimStatus.IN_REVIEW).count() if is_reviewer(user) else None,
-        "status_counts": [row for row in _status_counts(user) if row[2]],
-    }
+    role = roles(request).get("role", {})
+    weeks = dashboard.parse_weeks(request.GET.get("weeks"))
+    context: dict[str, Any] = {"weeks": weeks, "periods": dashboard.PERIODS}
+    now = timezone.now()
+    # Read once for both the re-review list and the chart of what falls due.
+    sees_due = role.get("reviewer") or role.get("publisher") or role.get("compliance")
+    due = dashboard.upcoming_due(user, now) if sees_due else []
+    if role.get("reviewer") or role.get("compliance"):
+        context["figures"] = dashboard.figures(user, weeks, now, due)
+        if getattr(request, "htmx", False):  # set by django_htmx.middleware.HtmxMiddleware
+            return render(request, "review/home_charts.html", context)
+    if role.get("author"):
+        context |= dashboard.author_work(user)
+    if role.get("reviewer"):
+        context |= dashboard.queue_work(queue_queryset(user, {}))
+    if role.get("reviewer") or role.get("publisher"):
+        context |= dashboard.due_work(due, now)
+    if role.get("publisher"):
+        context |= dashboard.publisher_work(user)
+    if role.get("compliance"):
+        context |= dashboard.compliance_state()
     return render(request, "review/home.html", context)
 
 
@@ -256,6 +274,24 @@ def _recorded_message(review: Review) -> str:
             "it needs another reviewer."
         )
     return f"Recorded: {review.get_decision_display()} on claim #{claim.pk} v{review.version}."
+
+
+@require_GET
+@login_required
+def next_claim(request: HttpRequest) -> HttpResponse:
+    """The "next claim" shortcut: the oldest other claim waiting for this reviewer, else the queue."""
+    if not is_reviewer(request.user):
+        return _forbidden(request, "The review queue is for medical reviewers.")
+    after_id = request.GET.get("after", "")
+    if after_id.isdigit():
+        nxt = _next_in_queue(request, get_claim_for_user(request.user, int(after_id)))
+    else:
+        waiting = queue_queryset(request.user, {}).filter(signed_by_me=False)  # type: ignore[misc]
+        nxt = waiting.first()
+    if nxt is None:
+        messages.info(request, "No other claim is waiting for your review.")
+        return redirect("review_queue")
+    return redirect("claim_review", pk=nxt.pk)
 
 
 def _next_in_queue(request: HttpRequest, after: Claim) -> Claim | None:

@@ -225,6 +225,18 @@ def test_it_runs_a_verification_from_the_integrity_page(author: User, compliance
     assert b"Intact" in response.content
 
 
+def test_it_answers_an_htmx_verification_with_only_the_panel(author: User, compliance: User) -> None:
+    client = client_for(compliance)
+    notes(author, 2)
+    audit.write_anchor()
+    response = client.post("/compliance/integrity/verify/", headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<div id="integrity-panel"' in body
+    assert "<html" not in body
+    assert "Intact" in body
+
+
 def test_it_refuses_a_verification_run_by_get(compliance: User) -> None:
     assert client_for(compliance).get("/compliance/integrity/verify/").status_code == 405
 

@@ -324,8 +324,17 @@ def test_it_keys_a_reference_without_doi_or_pmid_by_authors_and_year(markdown: P
 
 def test_it_lists_cited_works_first_then_uncited_reference_entries(markdown: ParsedArticle) -> None:
     labels = [r.label for r in markdown.references]
-    assert labels == ["[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "Mander et al., 2017a", "Walker and Stickgold 2006",
-                      "[9]"]
+    assert labels == [
+        "[1]",
+        "[2]",
+        "[3]",
+        "[4]",
+        "[5]",
+        "[6]",
+        "Mander et al., 2017a",
+        "Walker and Stickgold 2006",
+        "[9]",
+    ]
     assert len({r.key for r in markdown.references}) == len(labels)
 
 
@@ -430,9 +439,20 @@ def test_it_extracts_the_article_from_an_html_page(html: ParsedArticle) -> None:
 
 def test_it_drops_html_navigation_cookie_banner_footer_and_scripts(html: ParsedArticle) -> None:
     everything = "\n".join([html.title, *[s.heading for s in html.sections], *texts(html)])
-    for boilerplate in ("Home", "Our services", "Book Appointment", "Contact us", "cookies", "All rights reserved",
-                        "Privacy policy", "Share this article", "script must vanish", "Related articles",
-                        "Ten tips", "color: red"):
+    for boilerplate in (
+        "Home",
+        "Our services",
+        "Book Appointment",
+        "Contact us",
+        "cookies",
+        "All rights reserved",
+        "Privacy policy",
+        "Share this article",
+        "script must vanish",
+        "Related articles",
+        "Ten tips",
+        "color: red",
+    ):
         assert boilerplate not in everything
 
 
@@ -525,10 +545,29 @@ def test_it_does_not_mistake_dates_in_parentheses_for_citations(text: str) -> No
 @pytest.mark.parametrize(
     "line",
     [
-        "Book Appointment", "Share this article", "Skip to content", "Read more", "Subscribe", "Contact us",
-        "Menu", "Home", "Print", "Back to top", "Call now", "Sign up", "Log in", "Follow us",
-        "Share on Facebook", "Tweet", "Cookie settings", "Accept cookies", "Related articles",
-        "Make an appointment", "Request a consultation", "Table of contents", "Read more »",
+        "Book Appointment",
+        "Share this article",
+        "Skip to content",
+        "Read more",
+        "Subscribe",
+        "Contact us",
+        "Menu",
+        "Home",
+        "Print",
+        "Back to top",
+        "Call now",
+        "Sign up",
+        "Log in",
+        "Follow us",
+        "Share on Facebook",
+        "Tweet",
+        "Cookie settings",
+        "Accept cookies",
+        "Related articles",
+        "Make an appointment",
+        "Request a consultation",
+        "Table of contents",
+        "Read more »",
     ],
 )
 def test_it_drops_navigation_and_call_to_action_lines(line: str) -> None:
@@ -537,8 +576,16 @@ def test_it_drops_navigation_and_call_to_action_lines(line: str) -> None:
     assert [s.heading for s in article.sections] == [""]
 
 
-@pytest.mark.parametrize("heading", ["The Bottom Line", "Restoring Neural Health with BDNF", "Contact Dermatitis",
-                                     "Reading Food Labels", "Calling All Parents"])
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "The Bottom Line",
+        "Restoring Neural Health with BDNF",
+        "Contact Dermatitis",
+        "Reading Food Labels",
+        "Calling All Parents",
+    ],
+)
 def test_it_keeps_real_headings_that_resemble_navigation(heading: str) -> None:
     article = parse_article(f"Real Title\n\nFirst claim here.\n\n{heading}\n\nSecond claim here.\n")
     assert [s.heading for s in article.sections] == ["", heading]
@@ -588,8 +635,18 @@ def test_it_attaches_a_citation_paragraph_to_the_last_claim_even_after_a_list() 
     assert [keys(c) for c in claims(article)] == [["smith & jones|2018"], []]
 
 
-@pytest.mark.parametrize("heading", ["References", "References:", "**Sources**", "Bibliography",
-                                     "Sources & further reading", "Notes and references", "## Works Cited"])
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "References",
+        "References:",
+        "**Sources**",
+        "Bibliography",
+        "Sources & further reading",
+        "Notes and references",
+        "## Works Cited",
+    ],
+)
 def test_it_recognises_reference_list_headings(heading: str) -> None:
     article = parse_article(f"A claim [1].\n\n{heading}\n\n1. Smith J. A title. BMJ. 2019. PMID: 42\n", "markdown")
     assert texts(article) == ["A claim [1]."]
@@ -668,8 +725,12 @@ def test_it_raises_a_value_error_subclass() -> None:
 @pytest.mark.parametrize(
     ("filename", "expected"),
     [
-        ("article.md", "markdown"), ("ARTICLE.MARKDOWN", "markdown"), ("page.html", "html"), ("page.HTM", "html"),
-        ("notes.txt", "text"), ("C:\\Users\\me\\saved.htm", "html"),
+        ("article.md", "markdown"),
+        ("ARTICLE.MARKDOWN", "markdown"),
+        ("page.html", "html"),
+        ("page.HTM", "html"),
+        ("notes.txt", "text"),
+        ("C:\\Users\\me\\saved.htm", "html"),
     ],
 )
 def test_it_detects_the_format_from_the_file_extension(filename: str, expected: str) -> None:
@@ -703,8 +764,10 @@ def test_it_offers_exactly_three_formats() -> None:
 
 
 def test_it_normalises_claim_text_for_matching() -> None:
-    assert normalise_claim_text("  It’s  “Real”\nNews.  ") == normalise_claim_text("it's \"real\" news") == (
-        "it's \"real\" news"
+    assert (
+        normalise_claim_text("  It’s  “Real”\nNews.  ")
+        == normalise_claim_text('it\'s "real" news')
+        == ('it\'s "real" news')
     )
 
 

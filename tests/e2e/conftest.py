@@ -49,5 +49,6 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Path:
     folder = SHOTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)  # only this run's steps, numbered in order
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -39,9 +39,19 @@ class Journey:
 
     def __init__(self, browser: Any, base: str, shots: Path) -> None:
         self.browser, self.base, self.shots, self.step = browser, base, shots, 0
+        self.csp_errors: list[str] = []
+
+    def new_page(self, width: int = 1280, height: int = 900) -> Any:
+        """A tab that records every Content-Security-Policy refusal (an inline script or style would be one)."""
+        page = self.browser.new_page(viewport={"width": width, "height": height})
+        page.on(
+            "console",
+            lambda msg: self.csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        return page
 
     def open_as(self, username: str, width: int = 1280) -> Any:
-        page = self.browser.new_page(viewport={"width": width, "height": 900})
+        page = self.new_page(width)
         page.goto(f"{self.base}/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
@@ -50,14 +60,21 @@ class Journey:
         return page
 
     def check(self, page: Any, name: str) -> None:
-        """Screenshot, and axe-core: no serious or critical violations."""
+        """Screenshot, nothing wider than the window, and axe-core: no serious or critical violations."""
         self.step += 1
+        width = page.viewport_size["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name}: wider than {width} px"
         page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+        assert self.csp_errors == [], f"{name}: {self.csp_errors}"
         violations = AXE.run(page).response["violations"]
         bad = [v for v in violations if v["impact"] in {"serious", "critical"}]
         assert bad == [], f"{name}: " + "; ".join(
             f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}" for v in bad
         )
+
+    def fits(self, page: Any, width: int = 390) -> None:
+        """Nothing overflows sideways at this width."""
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
 
     def review(
         self,
@@ -105,6 +122,16 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     journey.check(page, "author-home")
     page.goto(f"{base}/articles/import/")
     journey.check(page, "import-form")
+    # Progress while the server imports: held here (the submission is stopped) so it can be seen.
+    page.get_by_label("Paste the article").fill(ARTICLE * 40)
+    page.evaluate("document.querySelector('form[data-progress]').addEventListener('submit', e => e.preventDefault())")
+    page.get_by_role("button", name="Import").click()
+    progress = page.locator("#import-progress")
+    assert progress.is_visible()
+    assert "Importing" in progress.inner_text() and "characters" in progress.inner_text()
+    assert page.get_by_role("button", name="Import").is_disabled()
+    journey.check(page, "import-progress")
+    page.goto(f"{base}/articles/import/")
     page.get_by_label("Paste the article").fill(ARTICLE)
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Imported 3 claims").wait_for()
@@ -127,22 +154,36 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     page.get_by_role("button", name="Submit all drafts for review").click()
     page.get_by_text("Submitted 2 claims for review").wait_for()
 
-    # The reviewer works the queue and asks for changes on the merged claim.
+    # The reviewer starts from the home page, works the queue and asks for changes, by keyboard shortcuts.
     bob = journey.open_as("bob")
+    assert bob.locator("#queue-h").inner_text().endswith("2")
+    journey.check(bob, "reviewer-home")
     bob.goto(f"{base}/review/queue/")
     journey.check(bob, "review-queue")
-    journey.review(
-        bob,
-        first,
-        grade="Low certainty",
-        decision="Request changes",
-        tags=("Omits adverse effects",),
-        note="Say how much sleep is associated with mood, and for whom.",
-    )
+    bob.goto(f"{base}/claims/{first.pk}/review/")
+    with bob.expect_navigation():
+        bob.keyboard.press("j")  # next claim
+    assert bob.url.endswith(f"/claims/{third.pk}/review/")
+    bob.goto(f"{base}/claims/{first.pk}/review/")
+    bob.get_by_label("Low certainty", exact=True).check()
+    bob.get_by_label("Omits adverse effects").check()
+    bob.keyboard.press("c")  # request changes: the decision is chosen and the note has the focus
+    assert bob.get_by_label("Request changes", exact=True).is_checked()
+    bob.keyboard.type("Say how much sleep is associated with mood, and for whom.")
+    journey.check(bob, "request-changes")
+    bob.get_by_role("button", name="Record review").click()
+    bob.wait_for_url(f"{base}/claims/{third.pk}/review/")  # on to the next claim in the queue
     bob.goto(f"{base}/claims/{first.pk}/review/")  # already decided: nothing to review
     assert "nothing to review" in bob.content()
 
-    # The author reads the note, revises and resubmits.
+    # The author reads the note on the home page, then on the claim; revises and resubmits.
+    page.goto(f"{base}/")
+    sent_back = page.locator("section", has=page.locator("#changes-h"))
+    assert sent_back.get_by_text("Say how much sleep is associated with mood").is_visible()
+    journey.check(page, "author-home-sent-back")
+    phone = journey.open_as("alice", width=390)
+    journey.fits(phone)
+    journey.check(phone, "author-home-phone")
     page.goto(f"{base}/claims/{first.pk}/")
     assert page.get_by_text("Say how much sleep is associated with mood").is_visible()
     journey.check(page, "author-sees-feedback")
@@ -176,13 +217,15 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     carol.goto(f"{base}/claims/{first.pk}/review/")
     journey.check(carol, "second-reviewer-form")
     journey.review(carol, first, grade="High certainty", decision="Approve", password=PASSWORD)
-    # The second claim, reviewed with the keyboard only.
+    # The second claim, reviewed with the keyboard only (and the form read on a phone first).
+    carol_phone = journey.open_as("carol", width=390)
+    carol_phone.goto(f"{base}/claims/{third.pk}/review/")
+    journey.check(carol_phone, "review-form-phone")
     carol.goto(f"{base}/claims/{third.pk}/review/")
     carol.get_by_label("High certainty", exact=True).focus()
     carol.keyboard.press("Space")
-    carol.get_by_label("Approve", exact=True).focus()
-    carol.keyboard.press("Space")
-    carol.get_by_label("Password").focus()
+    carol.keyboard.press("a")  # approve: the decision is chosen and the password has the focus
+    assert carol.get_by_label("Approve", exact=True).is_checked()
     carol.keyboard.type(PASSWORD)
     with carol.expect_navigation():
         carol.keyboard.press("Enter")
@@ -193,17 +236,35 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
 
     # The publisher: social refuses the tagged claim with its reasons; the website takes the article.
     paula = journey.open_as("paula")
+    ready = paula.locator("section", has=paula.locator("#ready-h"))
+    assert ready.get_by_role("link", name=f"#{first.pk} Regular sleep").is_visible()
+    journey.check(paula, "publisher-home")
     paula.goto(f"{base}/claims/{first.pk}/publish/")
-    journey.check(paula, "publish-claim")
-    assert paula.get_by_text("blocked by tag Omits adverse effects").first.is_visible()
+    social = paula.locator("#channel-social")
+    assert social.get_by_text("Does not meet policy").is_visible()
+    assert social.get_by_text("blocked by tag Omits adverse effects").is_visible()
+    assert social.get_by_role("button", name="Publish").count() == 0
+    journey.check(paula, "publish-claim-refused")
+    # The untagged claim meets the social channel's policy and goes out there.
+    paula.goto(f"{base}/claims/{third.pk}/publish/")
+    with paula.expect_navigation():
+        paula.locator("#channel-social").get_by_role("button", name="Publish").click()
+    assert paula.locator("#channel-social").get_by_text("Live and current").is_visible()
+    journey.check(paula, "publish-claim-social")
     paula.goto(f"{base}/articles/{article.pk}/publish/")
     with paula.expect_navigation():
         paula.locator("tr", has_text="Website").get_by_role("button", name="Publish").click()
     journey.check(paula, "publish-article")
 
     # The public page: the approved text, its required wording and provenance, no login.
-    reader = journey.browser.new_page(viewport={"width": 390, "height": 844})
+    reader = journey.new_page(390, 844)
     reader.goto(f"{base}/channels/website/articles/{article.pk}/")
+    claim_box = reader.locator(f"#claim-{first.pk}")
+    claim_box.get_by_text("How we checked this").click()
+    provenance = claim_box.locator(".provenance").inner_text()
+    assert "High certainty" in provenance and "Bob Reviewer" in provenance and "Carol Reviewer" in provenance
+    assert "Walker, 2017" in provenance
+    assert "Medically reviewed" in reader.content()
     journey.check(reader, "public-page-phone")
     assert reader.get_by_text("Regular sleep is associated with better mood in adults").is_visible()
     assert "MedicalWebPage" in reader.content()
@@ -211,6 +272,20 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
 
     # Compliance: timeline for the claim, the dossier, the CSV export and verification.
     charlie = journey.open_as("charlie")
+    events = charlie.locator("section", has=charlie.locator("#events-h"))
+    assert events.locator("tbody tr").count() == 8
+    assert charlie.get_by_text("Not verified yet").is_visible()
+    assert charlie.locator("#fig-status").get_by_role("row", name="Approved 2").is_visible()
+    journey.check(charlie, "compliance-home")
+    # htmx: another period swaps the charts in place (the page itself is not reloaded).
+    charlie.evaluate("window.stillHere = true")
+    charlie.get_by_label("26 weeks").check()
+    charlie.get_by_role("heading", name="Most-used nuance tags (last 26 weeks)").wait_for()
+    assert charlie.evaluate("window.stillHere") is True
+    assert charlie.url.endswith("?weeks=26")
+    phone = journey.open_as("charlie", width=390)
+    journey.fits(phone)
+    journey.check(phone, "compliance-home-phone")
     charlie.goto(f"{base}/compliance/")
     charlie.get_by_label("Claim #").fill(str(first.pk))
     charlie.get_by_role("button", name="Filter").click()
@@ -224,7 +299,13 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     csv_path = tmp_path / "audit.csv"
     download.value.save_as(csv_path)
     assert csv_path.read_text("utf-8").count("\n") > 5
+    progress = charlie.locator("#export-progress")
+    progress.get_by_text("Exported").wait_for()
+    assert charlie.locator("#export-progress progress").evaluate("p => p.value === p.max")
+    journey.check(charlie, "export-progress")
     charlie.goto(f"{base}/compliance/integrity/")
-    with charlie.expect_navigation():
-        charlie.get_by_role("button", name="Verify now").click()
+    charlie.evaluate("window.stillHere = true")
+    charlie.get_by_role("button", name="Verify now").click()  # htmx: the panel is replaced in place
+    charlie.locator("#integrity-panel .big-number", has_text="Intact").wait_for()
+    assert charlie.evaluate("window.stillHere") is True
     journey.check(charlie, "integrity")
