@@ -58,13 +58,15 @@ def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
     """
     approvals_of_current = (
         Review.objects.approvals()
-        .filter(claim=OuterRef("pk"), version=OuterRef("version"))
+        .filter(claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"))
         .order_by()
         .values("claim")
         .annotate(n=Count("id"))
         .values("n")
     )
-    mine = Review.objects.approvals().filter(claim=OuterRef("pk"), version=OuterRef("version"), reviewer=user.pk)
+    mine = Review.objects.approvals().filter(
+        claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"), reviewer=user.pk
+    )
     qs: QuerySet[Claim] = (
         visible_claims(user)
         .filter(status=ClaimStatus.IN_REVIEW)
@@ -143,7 +145,8 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
         if base is not None:
             diff = diffing.word_diff(base.text, claim.text)
     current = [r for r in reviews if r.version == claim.version]
-    approvals = [r for r in current if r.decision == Decision.APPROVE]
+    # Signatures from an earlier round (before a cited work was retracted) stay listed but do not count.
+    approvals = [r for r in current if r.decision == Decision.APPROVE and r.round == claim.review_round]
     required_wording = {
         t.pk: t for r in reviews if r.version == claim.version for t in r.nuance_tags.all() if t.required_wording
     }
@@ -250,7 +253,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
 def _recorded_message(review: Review) -> str:
     claim = review.claim
     if review.decision == Decision.APPROVE and claim.status == ClaimStatus.IN_REVIEW:
-        signed = Review.objects.approvals().filter(claim=claim, version=review.version).count()
+        signed = Review.objects.counting(claim).count()
         return (
             f"Signed claim #{claim.pk} v{review.version}: {signed} of {claim.approvals_needed} signatures; "
             "it needs another reviewer."
@@ -260,5 +263,9 @@ def _recorded_message(review: Review) -> str:
 
 def _next_in_queue(request: HttpRequest, after: Claim) -> Claim | None:
     """The oldest other claim waiting that this reviewer has not already signed."""
-    signed = Review.objects.approvals().filter(reviewer=request.user.pk, version=F("claim__version")).values("claim")
+    signed = (
+        Review.objects.approvals()
+        .filter(reviewer=request.user.pk, version=F("claim__version"), round=F("claim__review_round"))
+        .values("claim")
+    )
     return queue_queryset(request.user, {}).exclude(pk=after.pk).exclude(pk__in=signed).first()
