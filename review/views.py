@@ -54,7 +54,7 @@ def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
 
     Each claim carries `approvals` (signatures on its current version) and
     `signed_by_me`, as subqueries, so the list costs the same for 2 or 200 rows.
-    Grade and tag filters match any earlier review of the claim.
+    Grade and tag filters match the latest review of the current version (and review round).
     """
     approvals_of_current = (
         Review.objects.approvals()
@@ -79,10 +79,19 @@ def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
     )
     if filters.get("article"):
         qs = qs.filter(article_id=filters["article"])
+    if filters.get("grade") or filters.get("tag"):
+        # Grade and tag describe the claim as it stands: the latest review of its current version in
+        # its current round, not any review it ever had (v1's "low" says nothing about v2).
+        latest = (
+            Review.objects.filter(claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"))
+            .order_by("-created_at", "-id")
+            .values("id")[:1]
+        )
+        qs = qs.annotate(latest_review=Subquery(latest))
     if filters.get("grade"):
-        qs = qs.filter(Exists(Review.objects.filter(claim=OuterRef("pk"), evidence_grade=filters["grade"])))
+        qs = qs.filter(Exists(Review.objects.filter(pk=OuterRef("latest_review"), evidence_grade=filters["grade"])))
     if filters.get("tag"):
-        qs = qs.filter(Exists(Review.objects.filter(claim=OuterRef("pk"), nuance_tags__slug=filters["tag"])))
+        qs = qs.filter(Exists(Review.objects.filter(pk=OuterRef("latest_review"), nuance_tags__slug=filters["tag"])))
     if filters.get("older_than_days") is not None:
         qs = qs.filter(submitted_at__lte=timezone.now() - timedelta(days=filters["older_than_days"]))
     # triage (issue 8): `risk` counts open flags on the current version (a subquery); ?sort=risk orders by it.
