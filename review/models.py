@@ -695,6 +695,9 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the current attempt began: a pending delivery whose attempt began long ago lost its worker
+    # mid-send, and `manage.py requeue_webhooks` sends it again (review.webhooks.requeue_stale).
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -710,6 +713,11 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to endpoint {self.endpoint_id}: {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this delivery and different for every other: receivers dedupe on it."""
+        return f"vetted-{self.pk}-{int(self.created_at.timestamp() * 1_000_000)}"
 
 
 class AuditEvent(models.Model):
