@@ -2,7 +2,7 @@
 
 What a medical team expects, and what this module does:
 
-- Both marks flag every live claim citing the work (content.evidence) and start a new
+- Both marks flag every live claim whose current version cites the work (content.evidence) and start a new
   review round for it: the signatures collected before stay on record (reviews and
   signatures are never touched) but no longer count, so the claim needs its full number
   of fresh signatures, judged after the mark. Its approved version is voided when that
@@ -78,14 +78,30 @@ def return_to_review(claim: Claim, *, reason: str, by: Any, cited: Reference | N
     return returned
 
 
-def _withdraw_citing(claims: list[Claim], reference: Reference, by: Any, now: datetime) -> list[Publication]:
+def ever_cited(reference: Reference) -> list[int]:
+    """Ids of live claims any version of which cited the work (from the citations' history)."""
+    through = Claim.history.model._meta.get_field("historicalclaim_citations").related_model  # type: ignore[attr-defined]
+    ids = through.objects.filter(reference=reference).values("claim")
+    return list(Claim.objects.live().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _void_older_approval(claim_id: int, reference: Reference, by: Any) -> None:
+    """A claim that no longer cites the work, but whose last approved version did: that approval is void."""
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim_id)
+        if _cites(locked.pk, locked.approved_version, reference):
+            locked.approved_version = None
+            locked._save_as(by, withdrawal_reason(reference))
+
+
+def _withdraw_citing(claim_ids: list[int], reference: Reference, by: Any, now: datetime) -> list[Publication]:
     """Withdraw every live publication of these claims whose pinned version cites the work."""
     withdrawn = []
     reason = withdrawal_reason(reference)
     live = (
         Publication.objects.select_for_update()
         .select_related("claim", "channel")
-        .filter(claim__in=claims, withdrawn_at__isnull=True)
+        .filter(claim_id__in=claim_ids, withdrawn_at__isnull=True)
         .order_by("claim_id", "channel__name")
     )
     for pub in live:
@@ -104,7 +120,12 @@ def retract_reference(reference: Reference, *, status: str, reason: str, by: Any
         flagged = mark_reference(reference, status=status, reason=reason, by=by)
         why = withdrawal_reason(reference)
         returned = [claim for claim in flagged if return_to_review(claim, reason=why, by=by, cited=reference)]
+        # Claims that cited the work in an earlier version only: their last approved (and maybe
+        # published) wording may still rest on it.
+        earlier = [pk for pk in ever_cited(reference) if pk not in {c.pk for c in flagged}]
+        for pk in earlier:
+            _void_older_approval(pk, reference, by)
         withdrawn = []
         if reference.status == ReferenceStatus.RETRACTED:
-            withdrawn = _withdraw_citing(flagged, reference, by, timezone.now())
+            withdrawn = _withdraw_citing([c.pk for c in flagged] + earlier, reference, by, timezone.now())
     return RetractionResult(reference=reference, flagged=flagged, returned=returned, withdrawn=withdrawn)

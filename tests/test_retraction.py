@@ -326,3 +326,17 @@ def test_it_keeps_a_superseded_claim_on_its_channels_for_the_publisher_to_decide
     page = client_for(publisher).get(reverse("library_reference", args=[smith.pk])).content.decode()
     assert Publication.objects.get(claim=claims_of(article)[0]).is_live
     assert "Website (v1, since" in page and "5; 1 carried by a channel now" in page
+
+
+def test_it_withdraws_an_older_published_version_that_cited_the_work(
+    author: User, reviewer: User, publisher: User
+) -> None:
+    claim = claims_of(import_claims(author, "Tai chi reduces falls in older adults (Smith, 2019)."))[0]
+    pub = publish(approve(claim, reviewer), make_channel(), publisher)
+    claim.revise(
+        text="Tai chi may reduce falls in older adults.", expected_version=1, reason="Drop", by=author, citations=[]
+    )
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    pub.refresh_from_db()
+    claim.refresh_from_db()
+    assert (pub.is_live, claim.status, claim.version, claim.approved_version) == (False, "draft", 2, None)
