@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from content.evidence import mark_reference
 from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus
+from review import notifications
 from review.models import Publication
 from review.publishing import _withdraw
 
@@ -128,4 +129,7 @@ def retract_reference(reference: Reference, *, status: str, reason: str, by: Any
         withdrawn = []
         if reference.status == ReferenceStatus.RETRACTED:
             withdrawn = _withdraw_citing([c.pk for c in flagged] + earlier, reference, by, timezone.now())
+        affected = [c.pk for c in flagged] + earlier
+        if affected:
+            transaction.on_commit(lambda: notifications.send_retraction_notice.enqueue(reference.pk, affected))
     return RetractionResult(reference=reference, flagged=flagged, returned=returned, withdrawn=withdrawn)

@@ -3,8 +3,11 @@ flagged and goes back to review (the old approval stays on record); the publishe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,7 +18,7 @@ from review.models import DEFAULT_MEANING, REJECT_MEANING, Channel, Publication,
 from review.publishing import PolicyRefused, publish_claim, servable_publications
 from review.retraction import retract_reference
 from tests.conftest import PASSWORD, client_for
-from tests.review_helpers import fast_passwords, make_reviewer  # noqa: F401 (autouse fixture)
+from tests.review_helpers import fast_passwords, immediate_tasks, make_reviewer  # noqa: F401 (fixtures)
 from tests.test_library import approve, claims_of, import_claims, make_channel, publish
 
 pytestmark = pytest.mark.django_db
@@ -340,3 +343,22 @@ def test_it_withdraws_an_older_published_version_that_cited_the_work(
     pub.refresh_from_db()
     claim.refresh_from_db()
     assert (pub.is_live, claim.status, claim.version, claim.approved_version) == (False, "draft", 2, None)
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_it_tells_publishers_authors_and_signers_what_a_retraction_changed(
+    smith: Reference,
+    article: Article,
+    author: User,
+    reviewer: User,
+    second_reviewer: User,
+    publisher: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        retract_reference(smith, status="retracted", reason=REASON, by=second_reviewer)
+    [notice] = [m for m in mail.outbox if "Smith, 2019" in m.subject]
+    assert sorted(notice.to) == sorted([author.email, reviewer.email, publisher.email])
+    approved = claims_of(article)[0]
+    assert f"Claim #{approved.pk} (now in review): withdrawn from Website" in notice.body
+    assert REASON in notice.body and reverse("library_reference", args=[smith.pk]) in notice.body
