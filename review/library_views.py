@@ -107,7 +107,12 @@ def library_queryset(q: str = "") -> QuerySet[Claim]:
 
 def library_entry(claim: Claim) -> LibraryEntry:
     """One library row from a library_queryset() claim (no queries)."""
-    approvals = [r for r in claim.approval_reviews if r.version == claim.approved_version]  # type: ignore[attr-defined]
+    # The approvals that approved it: its approved version, this review round (not those voided by a retraction).
+    approvals = [
+        r
+        for r in claim.approval_reviews  # type: ignore[attr-defined]
+        if r.version == claim.approved_version and r.round == claim.review_round
+    ]
     # The weakest grade any signer gave: the library never claims more certainty than a reviewer did.
     grade = min((r.evidence_grade for r in approvals), key=lambda g: GRADE_RANK[EvidenceGrade(g)], default="")
     tags = {t.slug: t.name for r in approvals for t in r.nuance_tags.all()}
@@ -270,7 +275,12 @@ def claim_link(request: HttpRequest, pk: int, match_id: int) -> HttpResponse:
     match = LibraryMatch.objects.filter(claim=claim, pk=match_id).select_related("claim__article").first()
     if match is None:
         raise Http404("No such library match for this claim.")
-    approvals = Review.objects.approvals().filter(claim_id=match.matched_claim_id, version=match.matched_version)
+    source = Claim.objects.filter(pk=match.matched_claim_id).only("review_round").first()
+    approvals = Review.objects.approvals().filter(
+        claim_id=match.matched_claim_id,
+        version=match.matched_version,
+        round=source.review_round if source else 0,  # signatures voided by a retraction are no provenance
+    )
     try:
         link_to_approved(
             match, by=request.user, approval_ids=list(approvals.order_by("id").values_list("id", flat=True))

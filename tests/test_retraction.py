@@ -362,3 +362,13 @@ def test_it_tells_publishers_authors_and_signers_what_a_retraction_changed(
     approved = claims_of(article)[0]
     assert f"Claim #{approved.pk} (now in review): withdrawn from Website" in notice.body
     assert REASON in notice.body and reverse("library_reference", args=[smith.pk]) in notice.body
+
+
+def test_it_lists_a_reapproved_claim_in_the_library_with_its_fresh_signatures_only(
+    twice_signed: Claim, reviewer: User, second_reviewer: User
+) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    sign(twice_signed, reviewer, grade="high")
+    assert sign(twice_signed, second_reviewer, grade="moderate") == "approved"
+    [row] = client_for(reviewer).get(reverse("api_library")).json()["results"]
+    assert (row["claim"], row["evidence_grade"]) == (twice_signed.pk, "moderate")  # not the voided "low"
