@@ -9,13 +9,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from content.models import Article, Claim, ClaimFlag, Reference
 from review.models import DEFAULT_MEANING, REJECT_MEANING, Channel, Publication, Review, Signature, record_review
-from review.publishing import PolicyRefused, publish_claim, servable_publications
+from review.publishing import PolicyRefused, publish_article, publish_claim, servable_publications
 from review.retraction import retract_reference
 from tests.conftest import PASSWORD, client_for
 from tests.review_helpers import fast_passwords, immediate_tasks, make_reviewer  # noqa: F401 (fixtures)
@@ -372,3 +373,15 @@ def test_it_lists_a_reapproved_claim_in_the_library_with_its_fresh_signatures_on
     assert sign(twice_signed, second_reviewer, grade="moderate") == "approved"
     [row] = client_for(reviewer).get(reverse("api_library")).json()["results"]
     assert (row["claim"], row["evidence_grade"]) == (twice_signed.pk, "moderate")  # not the voided "low"
+
+
+def test_it_takes_a_retracted_claim_off_the_public_website_page(author: User, reviewer: User, publisher: User) -> None:
+    article = import_claims(author, "Tai chi reduces falls (Smith, 2019).", "Walking helps mood (Jones, 2020).")
+    for claim in claims_of(article):
+        approve(claim, reviewer)
+    publish_article(article, make_channel(), by=publisher)
+    url = reverse("public_article", args=[article.pk])
+    assert "Tai chi reduces falls" in Client().get(url).content.decode()
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    page = Client().get(url).content.decode()
+    assert "Tai chi reduces falls" not in page and "Walking helps mood" in page
