@@ -385,3 +385,9 @@ def test_it_takes_a_retracted_claim_off_the_public_website_page(author: User, re
     retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
     page = Client().get(url).content.decode()
     assert "Tai chi reduces falls" not in page and "Walking helps mood" in page
+
+
+def test_it_marks_signatures_of_an_earlier_round_on_the_review_page(twice_signed: Claim, reviewer: User) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    page = client_for(reviewer).get(reverse("claim_review", args=[twice_signed.pk])).content.decode()
+    assert page.count("Earlier review round") == 2
