@@ -391,3 +391,10 @@ def test_it_marks_signatures_of_an_earlier_round_on_the_review_page(twice_signed
     retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
     page = client_for(reviewer).get(reverse("claim_review", args=[twice_signed.pk])).content.decode()
     assert page.count("Earlier review round") == 2
+
+
+def test_it_names_each_reviews_round_in_the_api(twice_signed: Claim, reviewer: User) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    sign(twice_signed, reviewer)
+    rows = client_for(reviewer).get(reverse("api_claim_reviews", args=[twice_signed.pk])).json()
+    assert [r["round"] for r in rows] == [1, 1, 2]
