@@ -206,6 +206,9 @@ class Claim(models.Model):
     approved_version = models.PositiveIntegerField(null=True, blank=True)
     approvals_needed = models.PositiveSmallIntegerField(default=default_approvals_needed)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Which review round counts: only approvals of the current version *in this round* approve it.
+    # A retracted citation starts a new round, so earlier signatures of the same version stop counting.
+    review_round = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,16 +4,21 @@
 
 1. A fresh database as in deploy/loadtest.py, plus a webhook endpoint on the website channel
    pointing at a receiver this script runs on 127.0.0.1.
-2. gunicorn (2 workers) + one db_worker; CLIENTS clients revise, approve, publish and read for
-   SECONDS. At KILL_WEB s one gunicorn worker gets SIGKILL (the master starts another); at
-   KILL_TASKS s the db_worker gets SIGKILL; at RESTART_TASKS s a new db_worker starts.
+2. gunicorn (2 workers) + one db_worker + the webhook sweep (`requeue_webhooks --every`, the
+   cron job of the README); CLIENTS clients revise, approve, publish and read for SECONDS. At
+   KILL_WEB s one gunicorn worker gets SIGKILL (the master starts another). From KILL_TASKS s
+   the receiver holds the next webhook POST without answering, and the db_worker gets SIGKILL
+   while that POST is in flight (the worst moment: the receiver has the body, Vetted has no
+   outcome); at RESTART_TASKS s a new db_worker starts.
 3. After the load: wait for the webhook backlog to drain, then check, in a child process
    with Django (`--check`):
    - every claim's current version has its ClaimVersion row with the same content hash;
    - every approve/reject review has its signature, sealed to the same version and hash;
    - every approved claim has an approval of its current version;
    - every publication pins a version that exists, with its hash, and that was approved;
-   - every webhook delivery was delivered, and the receiver saw each one;
+   - every webhook delivery was delivered, and the receiver saw each one; the one killed in
+     flight was delivered again after the restart with the same Idempotency-Key, so the
+     receiver applied it once; no other key arrived twice;
    - then reconcile_history and verify_audit.
 Loopback only; every loop stops at its deadline.
 """
@@ -36,22 +41,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadtest as lt  # the sibling script: processes, data, clients
 
 KILL_WEB, KILL_TASKS, RESTART_TASKS = 10.0, 15.0, 30.0
+# The receiver holds the in-flight POST longer than the kill takes, shorter than the worker's 5 s timeout.
+HOLD_SECONDS = 3.0
+# The sweep runs often and counts a delivery lost after 10 s without progress (production: 60 s, 2 min).
+SWEEP = ("--every", "5", "--stale-after", "10")
 
 
 class Receiver(BaseHTTPRequestHandler):
-    """Records each webhook delivery id it is sent and answers 200."""
+    """A receiver that dedupes on Idempotency-Key, as the README asks of consumers, and answers 200.
+
+    Once `hold_from` has passed, it holds the next POST (after reading it: the receiver has the
+    event) for HOLD_SECONDS and sets `holding`, so the test can kill the worker mid-send.
+    """
 
     seen: set[int] = set()
+    applied: set[str] = set()
+    repeats: list[tuple[int, str]] = []
     posts = 0
     lock = threading.Lock()
+    hold_from: float | None = None
+    held: int | None = None
+    holding = threading.Event()
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        delivery, key = int(self.headers.get("X-Vetted-Delivery") or 0), self.headers.get("Idempotency-Key") or ""
         with Receiver.lock:
             Receiver.posts += 1
-            Receiver.seen.add(int(self.headers.get("X-Vetted-Delivery") or 0))
-        self.send_response(200)
-        self.end_headers()
+            Receiver.seen.add(delivery)
+            if key in Receiver.applied:
+                Receiver.repeats.append((delivery, key))  # already applied: acknowledge, do nothing
+            Receiver.applied.add(key)
+            hold = Receiver.hold_from is not None and time.monotonic() >= Receiver.hold_from and Receiver.held is None
+            if hold:
+                Receiver.held = delivery
+        if hold:
+            Receiver.holding.set()
+            time.sleep(HOLD_SECONDS)
+        try:
+            self.send_response(200)
+            self.end_headers()
+        except OSError:
+            pass  # the sender died while we held it
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -64,7 +95,7 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def check(receiver_seen: list[int]) -> dict[str, Any]:
+def check(receiver: dict[str, Any]) -> dict[str, Any]:
     """Runs with Django set up: the invariants a crash must not break."""
     import django
 
@@ -99,8 +130,16 @@ def check(receiver_seen: list[int]) -> dict[str, Any]:
     deliveries = dict(WebhookDelivery.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     stuck = list(WebhookDelivery.objects.exclude(status="delivered").values("id", "status", "attempts", "last_error"))
     unseen = sorted(
-        set(WebhookDelivery.objects.filter(status="delivered").values_list("id", flat=True)) - set(receiver_seen)
+        set(WebhookDelivery.objects.filter(status="delivered").values_list("id", flat=True)) - set(receiver["seen"])
     )
+    held = WebhookDelivery.objects.filter(pk=receiver["held"]).values("id", "status", "attempts").first()
+    if held is None:
+        problems.append("no webhook was in flight when the db_worker was killed: the mid-send case was not exercised")
+    elif held["status"] != "delivered" or held["attempts"] < 2:
+        problems.append(f"delivery {held['id']} killed in flight was not delivered again: {held}")
+    others = [d for d, _ in receiver["repeats"] if d != receiver["held"]]
+    if others:
+        problems.append(f"deliveries POSTed twice although no worker died during them: {sorted(set(others))}")
     if unseen:
         problems.append(f"deliveries marked delivered but never received: {unseen[:20]}")
     for d in stuck:
@@ -112,6 +151,8 @@ def check(receiver_seen: list[int]) -> dict[str, Any]:
         "publications": Publication.objects.count(),
         "deliveries": deliveries,
         "tasks_left_running": running,
+        "killed_in_flight": held,
+        "repeats_recognised_by_key": len(receiver["repeats"]),
         "problems": problems,
     }
 
@@ -163,6 +204,10 @@ def main() -> None:
     wlog = lt.VAR / "faulttest-worker.log"
     gunicorn = lt.start_gunicorn(env, args.port, 2, log)
     workers: list[subprocess.Popen[bytes]] = [lt.start_worker(env, wlog)]
+    with open(wlog, "ab") as out:
+        sweeper = subprocess.Popen(  # noqa: S603 (our own commands, fixed arguments)
+            [lt.PY, "manage.py", "requeue_webhooks", *SWEEP], cwd=lt.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     events: list[str] = []
 
     def faults() -> None:
@@ -176,8 +221,11 @@ def main() -> None:
         os.kill(victim, signal.SIGKILL)
         events.append(f"{KILL_WEB:.0f} s: SIGKILL gunicorn worker {victim}")
         at(KILL_TASKS)
+        Receiver.hold_from = time.monotonic()
+        in_flight = Receiver.holding.wait(timeout=RESTART_TASKS - KILL_TASKS - 1)
         os.kill(workers[0].pid, signal.SIGKILL)
-        events.append(f"{KILL_TASKS:.0f} s: SIGKILL db_worker {workers[0].pid}")
+        what = f"while delivery {Receiver.held} was in flight" if in_flight else "(no delivery was in flight)"
+        events.append(f"{time.monotonic() - started:.0f} s: SIGKILL db_worker {workers[0].pid} {what}")
         at(RESTART_TASKS)
         workers.append(lt.start_worker(env, wlog))
         events.append(f"{RESTART_TASKS:.0f} s: new db_worker {workers[-1].pid}")
@@ -196,6 +244,7 @@ def main() -> None:
             time.sleep(5)
     finally:
         lt.stop(gunicorn)
+        lt.stop(sweeper)
         for w in workers:
             lt.stop(w)
         server.shutdown()
@@ -204,7 +253,12 @@ def main() -> None:
     for (kind, status), text in sorted(lt.EXAMPLES.items()):
         print(f"    first {status} on {kind}: {text[:200]}")
     result = subprocess.run(  # noqa: S603 (our own commands, fixed arguments)
-        [lt.PY, __file__, "--check", json.dumps(sorted(Receiver.seen))],
+        [
+            lt.PY,
+            __file__,
+            "--check",
+            json.dumps({"seen": sorted(Receiver.seen), "held": Receiver.held, "repeats": Receiver.repeats}),
+        ],
         cwd=lt.ROOT,
         env=env,
         capture_output=True,
@@ -216,6 +270,7 @@ def main() -> None:
         sys.exit(f"check failed:\n{result.stderr}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
     report["webhook_posts_received"] = Receiver.posts
+    report["distinct_idempotency_keys"] = len(Receiver.applied)
     print(json.dumps(report, indent=2))
     ok = lt.verify(env) and not report["problems"]
     (lt.VAR / "faulttest-result.json").write_text(json.dumps({"events": events, "rows": rows, **report}, indent=2))

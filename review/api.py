@@ -51,6 +51,9 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
             "signature_meaning",
             "signed_by",
             "created_at",
+            # The claim's review round it belongs to: a retracted citation starts a new one, and only
+            # approvals of the claim's current round count (review.retraction).
+            "round",
         ]
 
     def _signature(self, review: Review) -> Any:

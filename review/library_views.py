@@ -43,7 +43,7 @@ from content.models import (
 )
 from content.permissions import get_claim_for_user, visible_claims
 from review.models import GRADE_RANK, EvidenceGrade, Publication, Review
-from review.retraction import retract_reference
+from review.retraction import retract_reference, withdrawal_reason
 
 PAGE_SIZE = 50
 READS_CLAIMS = "content.view_claim"
@@ -107,7 +107,12 @@ def library_queryset(q: str = "") -> QuerySet[Claim]:
 
 def library_entry(claim: Claim) -> LibraryEntry:
     """One library row from a library_queryset() claim (no queries)."""
-    approvals = [r for r in claim.approval_reviews if r.version == claim.approved_version]  # type: ignore[attr-defined]
+    # The approvals that approved it: its approved version, this review round (not those voided by a retraction).
+    approvals = [
+        r
+        for r in claim.approval_reviews  # type: ignore[attr-defined]
+        if r.version == claim.approved_version and r.round == claim.review_round
+    ]
     # The weakest grade any signer gave: the library never claims more certainty than a reviewer did.
     grade = min((r.evidence_grade for r in approvals), key=lambda g: GRADE_RANK[EvidenceGrade(g)], default="")
     tags = {t.slug: t.name for r in approvals for t in r.nuance_tags.all()}
@@ -183,12 +188,21 @@ def _get_reference(request: HttpRequest, pk: int) -> Reference:
 def _reference_page(request: HttpRequest, reference: Reference, form: MarkReferenceForm, status: int) -> HttpResponse:
     """The work, and every claim citing it with the channels that carry it now (what a publisher must act on)."""
     live = Publication.objects.filter(withdrawn_at__isnull=True).select_related("channel").order_by("channel__name")
+    # What a retraction took off the channels (review.retraction): the publisher re-publishes after re-approval.
+    pulled = (
+        Publication.objects.filter(withdrawn_at__isnull=False, withdraw_reason=withdrawal_reason(reference))
+        .select_related("channel")
+        .order_by("channel__name")
+    )
     claims = list(
         visible_claims(request.user)
         .filter(citations=reference)
         .exclude(status=ClaimStatus.RETIRED)
         .select_related("article")
-        .prefetch_related(Prefetch("publications", queryset=live, to_attr="live_publications"))
+        .prefetch_related(
+            Prefetch("publications", queryset=live, to_attr="live_publications"),
+            Prefetch("publications", queryset=pulled, to_attr="withdrawn_publications"),
+        )
         .order_by("article__title", "position")
     )
     return render(
@@ -198,6 +212,7 @@ def _reference_page(request: HttpRequest, reference: Reference, form: MarkRefere
             "reference": reference,
             "claims": claims,
             "carried": sum(1 for c in claims if getattr(c, "live_publications", None)),
+            "pulled": sum(1 for c in claims if getattr(c, "withdrawn_publications", None)),
             "form": form,
             "may_mark": may_mark(request.user) and reference.status == ReferenceStatus.ACTIVE,
         },
@@ -230,7 +245,7 @@ def reference_mark(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         f"Marked {reference.label} {result.reference.status}: {len(result.flagged)} claims flagged, "
-        f"{len(result.returned)} sent back to review.",
+        f"{len(result.returned)} sent back to review, {len(result.withdrawn)} publications withdrawn.",
     )
     return redirect("library_reference", pk=reference.pk)
 
@@ -260,7 +275,12 @@ def claim_link(request: HttpRequest, pk: int, match_id: int) -> HttpResponse:
     match = LibraryMatch.objects.filter(claim=claim, pk=match_id).select_related("claim__article").first()
     if match is None:
         raise Http404("No such library match for this claim.")
-    approvals = Review.objects.approvals().filter(claim_id=match.matched_claim_id, version=match.matched_version)
+    source = Claim.objects.filter(pk=match.matched_claim_id).only("review_round").first()
+    approvals = Review.objects.approvals().filter(
+        claim_id=match.matched_claim_id,
+        version=match.matched_version,
+        round=source.review_round if source else 0,  # signatures voided by a retraction are no provenance
+    )
     try:
         link_to_approved(
             match, by=request.user, approval_ids=list(approvals.order_by("id").values_list("id", flat=True))

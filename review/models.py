@@ -11,6 +11,10 @@ What the lifecycle fields on Claim mean (the review verbs write them):
   author revises: the claim goes back to draft at n+1 while approved_version
   stays n, so the last approved wording stays publishable (and on record) until
   a newer version is approved. Null until some version is approved.
+- `review_round`: approvals count only within the claim's current round. Retracting a
+  cited work starts a new round (review.retraction), so the signatures collected before
+  the retraction stay on record but no longer approve; the earlier signers may sign again.
+  A retraction also clears `approved_version` when that version cites the retracted work.
 - `approvals_needed`: signatures the current version needs. Starts at
   VETTED_SIGNATURES_DEFAULT; an approving review of this version that carries a
   high-risk tag or grades the evidence below moderate raises it to
@@ -111,10 +115,16 @@ class ReviewQuerySet(GovernedQuerySet["Review"]):
     def approvals(self) -> ReviewQuerySet:
         return self.filter(decision=Decision.APPROVE)
 
+    def counting(self, claim: Claim) -> ReviewQuerySet:
+        """Approvals that count towards the claim's current version: this version, this review round."""
+        return self.approvals().filter(claim=claim, version=claim.version, round=claim.review_round)
+
 
 class Review(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
     version = models.PositiveIntegerField()
+    # The claim's review round when this was written (see Claim.review_round).
+    round = models.PositiveIntegerField(default=1)
     content_hash = models.CharField(max_length=64)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
     evidence_grade = models.CharField(max_length=20, choices=EvidenceGrade.choices)
@@ -134,10 +144,10 @@ class Review(models.Model):
             models.Index(fields=["claim", "version"], name="review_claim_version_idx"),
         ]
         constraints = [
-            # One approval per reviewer per version: concurrent double-clicks or
+            # One approval per reviewer per version and round: concurrent double-clicks or
             # retries can never count one person's signature twice.
             models.UniqueConstraint(
-                fields=["claim", "version", "reviewer"],
+                fields=["claim", "version", "round", "reviewer"],
                 condition=Q(decision="approve"),
                 name="review_one_approval_per_reviewer",
             ),
@@ -408,9 +418,7 @@ def record_review(
         # Belt and braces: the row lock already serialises approvals, but if two
         # approvals by one reviewer ever raced past it, the unique constraint
         # stops the second. Anything else is a real error.
-        if decision == Decision.APPROVE and (
-            Review.objects.approvals().filter(claim=current, version=version, reviewer=reviewer.pk).exists()
-        ):
+        if decision == Decision.APPROVE and Review.objects.counting(current).filter(reviewer=reviewer.pk).exists():
             raise AlreadySigned(ClaimStatus.IN_REVIEW, version) from None
         raise
 
@@ -431,15 +439,14 @@ def _write_review(
     # sees the approvals committed before it and exactly one turns it approved.
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
     _check_state(locked, version, decision)
-    if decision == Decision.APPROVE and (
-        Review.objects.approvals().filter(claim=locked, version=version, reviewer=reviewer.pk).exists()
-    ):
+    if decision == Decision.APPROVE and Review.objects.counting(locked).filter(reviewer=reviewer.pk).exists():
         raise AlreadySigned(locked.status, version)
 
     now = timezone.now()
     review = Review(
         claim=locked,
         version=version,
+        round=locked.review_round,
         content_hash=locked.content_hash,
         reviewer=reviewer,
         evidence_grade=evidence_grade,
@@ -475,7 +482,7 @@ def _write_review(
         reason = f"Rejected version {version}"
     else:
         locked.approvals_needed = max(locked.approvals_needed, signatures_required(evidence_grade, nuance_tags))
-        approvals = Review.objects.approvals().filter(claim=locked, version=version).count()
+        approvals = Review.objects.counting(locked).count()
         if approvals >= locked.approvals_needed:
             locked.status = ClaimStatus.APPROVED
             locked.approved_version = version
@@ -688,6 +695,9 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the current attempt began: a pending delivery whose attempt began long ago lost its worker
+    # mid-send, and `manage.py requeue_webhooks` sends it again (review.webhooks.requeue_stale).
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -703,6 +713,11 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to endpoint {self.endpoint_id}: {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this delivery and different for every other: receivers dedupe on it."""
+        return f"vetted-{self.pk}-{int(self.created_at.timestamp() * 1_000_000)}"
 
 
 class AuditEvent(models.Model):

@@ -5,6 +5,9 @@
   the note itself.
 - A claim submitted again after a review tells the reviewers who reviewed its
   earlier versions that the revision is waiting, with their earlier note.
+- A cited work marked retracted or superseded tells the publishers, the articles'
+  owners and the signers of the voided approvals which claims went back to review and
+  which channels they were withdrawn from or are still live on.
 
 Tasks take ids, not objects, and read the rows when they run.
 """
@@ -92,6 +95,60 @@ def send_resubmission_notice(claim_id: int, version: int) -> int:
         subject = f"[Vetted] Revised for review: claim #{claim.pk} v{version}"
         sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
     return sent
+
+
+@task()
+def send_retraction_notice(reference_id: int, claim_ids: list[int]) -> int:
+    """Tell the people who must act what a retraction (or supersession) of a cited work changed."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from content.models import Claim, Reference
+    from review.models import Publication, Review
+    from review.permissions import PUBLISHER
+    from review.retraction import withdrawal_reason
+
+    reference = Reference.objects.get(pk=reference_id)
+    claims = list(Claim.objects.filter(pk__in=claim_ids).select_related("article__owner").order_by("pk"))
+    pubs = Publication.objects.filter(claim_id__in=claim_ids).select_related("channel").order_by("channel__name")
+    live: dict[int, list[str]] = {}
+    pulled: dict[int, list[str]] = {}
+    for pub in pubs:
+        if pub.withdrawn_at is None:
+            live.setdefault(pub.claim_id, []).append(f"{pub.channel.name} (v{pub.version})")
+        elif pub.withdraw_reason == withdrawal_reason(reference):
+            pulled.setdefault(pub.claim_id, []).append(pub.channel.name)
+    lines = []
+    for claim in claims:
+        where = []
+        if pulled.get(claim.pk):
+            where.append("withdrawn from " + ", ".join(pulled[claim.pk]))
+        if live.get(claim.pk):
+            where.append("still live on " + ", ".join(live[claim.pk]))
+        lines.append(
+            f"- Claim #{claim.pk} (now {claim.get_status_display().lower()}): {'; '.join(where) or 'on no channel'}"
+            f"\n  “{claim.article.title}”: {claim.text[:200]}"
+        )
+    signers = Review.objects.approvals().filter(claim_id__in=claim_ids).values("reviewer")
+    app_label, codename = PUBLISHER.split(".")
+    perm = {"permissions__codename": codename, "permissions__content_type__app_label": app_label}
+    publishers = Q(**{f"groups__{k}": v for k, v in perm.items()}) | Q(**{f"user_{k}": v for k, v in perm.items()})
+    people = get_user_model().objects.filter(Q(pk__in=signers) | publishers, is_active=True).exclude(email="")
+    recipients = sorted(
+        {u.email for u in people}
+        | {c.article.owner.email for c in claims if c.article.owner.email and c.article.owner.is_active}
+    )
+    if not recipients or not claims:
+        return 0
+    body = (
+        f"{reference.label} was marked {reference.get_status_display().lower()}: {reference.status_reason}\n\n"
+        f"Every claim citing it is back in review and needs fresh signatures; earlier approvals no longer count.\n\n"
+        + "\n".join(lines)
+        + f"\n\nThe work and its claims: {reverse('library_reference', args=[reference.pk])}\n"
+    )
+    subject = f"[Vetted] Cited work {reference.status}: {reference.label} ({len(claims)} claims)"
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
 def review_recorded(review_id: int) -> None:

@@ -258,15 +258,21 @@ def version_facts(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Ver
         key = (cv.claim_id, cv.version)
         if key in wanted:
             facts[key] = VersionFacts(cv.claim_id, cv.version, cv.text, cv.content_hash, list(cv.citations or []))
-    reviews = (
+    reviews = list(
         Review.objects.filter(claim_id__in=claim_ids, version__in=versions)
         .select_related("signature")
         .prefetch_related("nuance_tags")
         .order_by("created_at", "id")
     )
+    # Only the latest review round of a version speaks for it: a retracted citation starts a new
+    # round, and the signatures before it no longer count (review.retraction).
+    latest_round: dict[tuple[int, int], int] = {}
+    for review in reviews:
+        key = (review.claim_id, review.version)
+        latest_round[key] = max(latest_round.get(key, 0), review.round)
     for review in reviews:
         vf = facts.get((review.claim_id, review.version))
-        if vf is None:
+        if vf is None or review.round != latest_round[(review.claim_id, review.version)]:
             continue
         for tag in sorted(review.nuance_tags.all(), key=lambda t: t.name):
             if all(t.slug != tag.slug for t in vf.tags):

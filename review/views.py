@@ -72,17 +72,19 @@ def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
 
     Each claim carries `approvals` (signatures on its current version) and
     `signed_by_me`, as subqueries, so the list costs the same for 2 or 200 rows.
-    Grade and tag filters match any earlier review of the claim.
+    Grade and tag filters match the latest review of the current version (and review round).
     """
     approvals_of_current = (
         Review.objects.approvals()
-        .filter(claim=OuterRef("pk"), version=OuterRef("version"))
+        .filter(claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"))
         .order_by()
         .values("claim")
         .annotate(n=Count("id"))
         .values("n")
     )
-    mine = Review.objects.approvals().filter(claim=OuterRef("pk"), version=OuterRef("version"), reviewer=user.pk)
+    mine = Review.objects.approvals().filter(
+        claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"), reviewer=user.pk
+    )
     qs: QuerySet[Claim] = (
         visible_claims(user)
         .filter(status=ClaimStatus.IN_REVIEW)
@@ -95,10 +97,19 @@ def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
     )
     if filters.get("article"):
         qs = qs.filter(article_id=filters["article"])
+    if filters.get("grade") or filters.get("tag"):
+        # Grade and tag describe the claim as it stands: the latest review of its current version in
+        # its current round, not any review it ever had (v1's "low" says nothing about v2).
+        latest = (
+            Review.objects.filter(claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"))
+            .order_by("-created_at", "-id")
+            .values("id")[:1]
+        )
+        qs = qs.annotate(latest_review=Subquery(latest))
     if filters.get("grade"):
-        qs = qs.filter(Exists(Review.objects.filter(claim=OuterRef("pk"), evidence_grade=filters["grade"])))
+        qs = qs.filter(Exists(Review.objects.filter(pk=OuterRef("latest_review"), evidence_grade=filters["grade"])))
     if filters.get("tag"):
-        qs = qs.filter(Exists(Review.objects.filter(claim=OuterRef("pk"), nuance_tags__slug=filters["tag"])))
+        qs = qs.filter(Exists(Review.objects.filter(pk=OuterRef("latest_review"), nuance_tags__slug=filters["tag"])))
     if filters.get("older_than_days") is not None:
         qs = qs.filter(submitted_at__lte=timezone.now() - timedelta(days=filters["older_than_days"]))
     # triage (issue 8): `risk` counts open flags on the current version (a subquery); ?sort=risk orders by it.
@@ -161,7 +172,8 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
         if base is not None:
             diff = diffing.word_diff(base.text, claim.text)
     current = [r for r in reviews if r.version == claim.version]
-    approvals = [r for r in current if r.decision == Decision.APPROVE]
+    # Signatures from an earlier round (before a cited work was retracted) stay listed but do not count.
+    approvals = [r for r in current if r.decision == Decision.APPROVE and r.round == claim.review_round]
     required_wording = {
         t.pk: t for r in reviews if r.version == claim.version for t in r.nuance_tags.all() if t.required_wording
     }
@@ -268,7 +280,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
 def _recorded_message(review: Review) -> str:
     claim = review.claim
     if review.decision == Decision.APPROVE and claim.status == ClaimStatus.IN_REVIEW:
-        signed = Review.objects.approvals().filter(claim=claim, version=review.version).count()
+        signed = Review.objects.counting(claim).count()
         return (
             f"Signed claim #{claim.pk} v{review.version}: {signed} of {claim.approvals_needed} signatures; "
             "it needs another reviewer."
@@ -296,5 +308,9 @@ def next_claim(request: HttpRequest) -> HttpResponse:
 
 def _next_in_queue(request: HttpRequest, after: Claim) -> Claim | None:
     """The oldest other claim waiting that this reviewer has not already signed."""
-    signed = Review.objects.approvals().filter(reviewer=request.user.pk, version=F("claim__version")).values("claim")
+    signed = (
+        Review.objects.approvals()
+        .filter(reviewer=request.user.pk, version=F("claim__version"), round=F("claim__review_round"))
+        .values("claim")
+    )
     return queue_queryset(request.user, {}).exclude(pk=after.pk).exclude(pk__in=signed).first()

@@ -3,16 +3,23 @@ flagged and goes back to review (the old approval stays on record); the publishe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from content.models import Article, ClaimFlag, Reference
-from review.models import REJECT_MEANING, Review, Signature, record_review
+from content.models import Article, Claim, ClaimFlag, Reference
+from review.models import DEFAULT_MEANING, REJECT_MEANING, Channel, Publication, Review, Signature, record_review
+from review.publishing import PolicyRefused, publish_article, publish_claim, servable_publications
 from review.retraction import retract_reference
 from tests.conftest import PASSWORD, client_for
+from tests.review_helpers import fast_passwords, immediate_tasks, make_reviewer  # noqa: F401 (fixtures)
 from tests.test_library import approve, claims_of, import_claims, make_channel, publish
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +128,8 @@ def test_it_keeps_the_old_approval_on_record(smith: Reference, article: Article,
     retract(reviewer, smith)
     approved.refresh_from_db()
     review = Review.objects.get(claim=approved, decision="approve")
-    assert approved.approved_version == 1 and Signature.objects.get(review=review).is_intact()
+    assert Signature.objects.get(review=review).is_intact()
+    assert approved.history.filter(approved_version=1).exists()  # it was approved, and the record says so
 
 
 def test_it_puts_returned_claims_in_the_review_queue(smith: Reference, article: Article, reviewer: User) -> None:
@@ -185,18 +193,6 @@ def test_it_rejects_an_unknown_status(smith: Reference, reviewer: User) -> None:
 # --- What the publisher sees ----------------------------------------------------------------------------------------
 
 
-def test_it_shows_the_publisher_where_affected_claims_are_live(
-    smith: Reference, article: Article, reviewer: User, publisher: User
-) -> None:
-    retract(reviewer, smith)
-    page = client_for(publisher).get(reverse("library_reference", args=[smith.pk])).content.decode()
-    approved = claims_of(article)[0]
-    assert "Retracted" in page and REASON in page
-    assert f"#{approved.pk} v1" in page and "Website (v1, since" in page
-    assert "5; 1 carried by a channel now" in page
-    assert "Mark and send claims back to review" not in page
-
-
 def test_it_offers_the_mark_form_to_reviewers_only_while_the_work_is_active(smith: Reference, reviewer: User) -> None:
     url = reverse("library_reference", args=[smith.pk])
     assert "Mark and send claims back to review" in client_for(reviewer).get(url).content.decode()
@@ -231,3 +227,174 @@ def test_it_keeps_the_impact_page_queries_flat(author: User, reviewer: User, pub
         page = client.get(reverse("library_reference", args=[many.pk])).content.decode()
     assert len(twenty) == len(two)
     assert page.count("Website (v1") == 20
+
+
+# --- A retraction voids the earlier approval (issue 8) --------------------------------------------------------------
+
+
+def sign(claim: Claim, reviewer: User, grade: str = "low") -> str:
+    """Approve the claim's current version (grade low: two signatures needed); returns the claim's new status."""
+    record_review(
+        claim=claim,
+        version=claim.version,
+        reviewer=reviewer,
+        decision="approve",
+        evidence_grade=grade,
+        password=PASSWORD,
+        signature_meaning=DEFAULT_MEANING,
+    )
+    claim.refresh_from_db()
+    return claim.status
+
+
+@pytest.fixture
+def twice_signed(author: User, reviewer: User, second_reviewer: User) -> Claim:
+    """A claim citing Smith, 2019, approved with two signatures (low evidence needs two)."""
+    claim = claims_of(import_claims(author, "Tai chi reduces falls in older adults (Smith, 2019)."))[0]
+    claim.submit(by=author)
+    sign(claim, reviewer)
+    assert sign(claim, second_reviewer) == "approved"
+    return claim
+
+
+def test_it_needs_the_full_number_of_fresh_signatures_after_a_retraction(
+    twice_signed: Claim, reviewer: User, second_reviewer: User
+) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    third = make_reviewer("reviewer3")
+    assert sign(twice_signed, third) == "in_review"  # the two old signatures no longer count
+    assert sign(twice_signed, reviewer) == "approved"  # the earlier signer may judge it afresh
+
+
+def test_it_voids_partial_signatures_of_a_claim_already_in_review(
+    author: User, reviewer: User, second_reviewer: User
+) -> None:
+    claim = claims_of(import_claims(author, "Tai chi reduces falls in older adults (Smith, 2019)."))[0]
+    claim.submit(by=author)
+    assert sign(claim, reviewer) == "in_review"  # 1 of 2
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    assert sign(claim, second_reviewer) == "in_review"  # 1 of 2 again, not 2 of 2
+
+
+def test_it_keeps_the_claims_two_signature_bar_after_a_retraction(twice_signed: Claim, reviewer: User) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    twice_signed.refresh_from_db()
+    assert (twice_signed.status, twice_signed.approvals_needed, twice_signed.approved_version) == ("in_review", 2, None)
+
+
+def test_it_shows_only_fresh_signatures_in_the_queue(twice_signed: Claim, reviewer: User) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    rows = client_for(reviewer).get(reverse("api_review_queue")).json()["results"]
+    assert [(r["id"], r["approved_version"]) for r in rows] == [(twice_signed.pk, None)]
+    page = client_for(reviewer).get(reverse("review_queue")).content.decode()
+    assert "0 of 2" in page
+
+
+def test_it_withdraws_a_retracted_claim_from_every_channel(
+    smith: Reference, article: Article, reviewer: User, publisher: User
+) -> None:
+    approved = claims_of(article)[0]
+    professional = Channel.objects.create(name="Clinicians", slug="clinicians", audience="professional")
+    publish(approved, professional, publisher)
+    retract_reference(smith, status="retracted", reason=REASON, by=reviewer)
+    pubs = Publication.objects.filter(claim=approved)
+    assert {(p.channel.slug, p.is_live) for p in pubs} == {("website", False), ("clinicians", False)}
+    assert {p.withdraw_reason for p in pubs} == {f"Cited reference retracted: Smith, 2019 ({REASON})"}
+    assert not servable_publications(Channel.objects.get(slug="website"), timezone.now()).exists()
+
+
+def test_it_refuses_to_republish_until_the_claim_is_approved_again(
+    smith: Reference, article: Article, reviewer: User, second_reviewer: User, publisher: User
+) -> None:
+    approved, website = claims_of(article)[0], Channel.objects.get(slug="website")
+    retract_reference(smith, status="retracted", reason=REASON, by=reviewer)
+    with pytest.raises(PolicyRefused):
+        publish_claim(approved, website, by=publisher)
+    sign(approved, second_reviewer, grade="high")
+    assert publish_claim(approved, website, by=publisher)[0].is_live
+
+
+def test_it_shows_the_publisher_which_channels_a_retraction_withdrew(
+    smith: Reference, article: Article, reviewer: User, publisher: User
+) -> None:
+    retract(reviewer, smith)
+    page = client_for(publisher).get(reverse("library_reference", args=[smith.pk])).content.decode()
+    assert f"#{claims_of(article)[0].pk} v1" in page and "Website (v1, withdrawn" in page
+    assert "5; 0 carried by a channel now, 1 withdrawn by this mark" in page
+
+
+def test_it_keeps_a_superseded_claim_on_its_channels_for_the_publisher_to_decide(
+    smith: Reference, article: Article, reviewer: User, publisher: User
+) -> None:
+    retract(reviewer, smith, status="superseded", reason="Replaced by Smith, 2024.")
+    page = client_for(publisher).get(reverse("library_reference", args=[smith.pk])).content.decode()
+    assert Publication.objects.get(claim=claims_of(article)[0]).is_live
+    assert "Website (v1, since" in page and "5; 1 carried by a channel now" in page
+
+
+def test_it_withdraws_an_older_published_version_that_cited_the_work(
+    author: User, reviewer: User, publisher: User
+) -> None:
+    claim = claims_of(import_claims(author, "Tai chi reduces falls in older adults (Smith, 2019)."))[0]
+    pub = publish(approve(claim, reviewer), make_channel(), publisher)
+    claim.revise(
+        text="Tai chi may reduce falls in older adults.", expected_version=1, reason="Drop", by=author, citations=[]
+    )
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    pub.refresh_from_db()
+    claim.refresh_from_db()
+    assert (pub.is_live, claim.status, claim.version, claim.approved_version) == (False, "draft", 2, None)
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_it_tells_publishers_authors_and_signers_what_a_retraction_changed(
+    smith: Reference,
+    article: Article,
+    author: User,
+    reviewer: User,
+    second_reviewer: User,
+    publisher: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        retract_reference(smith, status="retracted", reason=REASON, by=second_reviewer)
+    [notice] = [m for m in mail.outbox if "Smith, 2019" in m.subject]
+    assert sorted(notice.to) == sorted([author.email, reviewer.email, publisher.email])
+    approved = claims_of(article)[0]
+    assert f"Claim #{approved.pk} (now in review): withdrawn from Website" in notice.body
+    assert REASON in notice.body and reverse("library_reference", args=[smith.pk]) in notice.body
+
+
+def test_it_lists_a_reapproved_claim_in_the_library_with_its_fresh_signatures_only(
+    twice_signed: Claim, reviewer: User, second_reviewer: User
+) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    sign(twice_signed, reviewer, grade="high")
+    assert sign(twice_signed, second_reviewer, grade="moderate") == "approved"
+    [row] = client_for(reviewer).get(reverse("api_library")).json()["results"]
+    assert (row["claim"], row["evidence_grade"]) == (twice_signed.pk, "moderate")  # not the voided "low"
+
+
+def test_it_takes_a_retracted_claim_off_the_public_website_page(author: User, reviewer: User, publisher: User) -> None:
+    article = import_claims(author, "Tai chi reduces falls (Smith, 2019).", "Walking helps mood (Jones, 2020).")
+    for claim in claims_of(article):
+        approve(claim, reviewer)
+    publish_article(article, make_channel(), by=publisher)
+    url = reverse("public_article", args=[article.pk])
+    assert "Tai chi reduces falls" in Client().get(url).content.decode()
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    page = Client().get(url).content.decode()
+    assert "Tai chi reduces falls" not in page and "Walking helps mood" in page
+
+
+def test_it_marks_signatures_of_an_earlier_round_on_the_review_page(twice_signed: Claim, reviewer: User) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    page = client_for(reviewer).get(reverse("claim_review", args=[twice_signed.pk])).content.decode()
+    assert page.count("Earlier review round") == 2
+
+
+def test_it_names_each_reviews_round_in_the_api(twice_signed: Claim, reviewer: User) -> None:
+    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    sign(twice_signed, reviewer)
+    rows = client_for(reviewer).get(reverse("api_claim_reviews", args=[twice_signed.pk])).json()
+    assert [r["round"] for r in rows] == [1, 1, 2]

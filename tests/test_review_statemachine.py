@@ -1,4 +1,4 @@
-"""Random revise/submit/review sequences by random people, with DESIGN's invariants checked after every step.
+"""Random revise/submit/review/retract sequences by random people, with DESIGN's invariants checked after every step.
 
 Each rule predicts the outcome from a small model (the order of checks in
 Claim.revise/submit and record_review) and asserts that the real verb did the
@@ -26,6 +26,7 @@ from content.models import (
     ClaimVersion,
     InvalidTransition,
     NotAllowed,
+    Reference,
     StaleVersion,
     content_hash,
 )
@@ -47,6 +48,7 @@ from review.models import (
     signatures_required,
     signing_locked,
 )
+from review.retraction import RETURNABLE, return_to_review
 from tests import review_helpers
 from tests.conftest import PASSWORD
 
@@ -58,11 +60,11 @@ REVIEWERS = st.sampled_from(["reviewer", "second_reviewer", "reviewer", "second_
 MOSTLY_TRUE = st.sampled_from([True] * 5 + [False])
 MOSTLY_FALSE = st.sampled_from([False] * 5 + [True])
 LIKELY_NEXT = {
-    ClaimStatus.DRAFT: ["submit"] * 6 + ["revise"] * 2 + ["review"] * 2,
-    ClaimStatus.IN_REVIEW: ["review"] * 8 + ["revise", "submit"],
-    ClaimStatus.CHANGES_REQUESTED: ["revise"] * 6 + ["review"] * 2 + ["submit"] * 2,
-    ClaimStatus.REJECTED: ["revise"] * 6 + ["review"] * 2 + ["submit"] * 2,
-    ClaimStatus.APPROVED: ["revise"] * 4 + ["review"] * 3 + ["submit"] * 3,
+    ClaimStatus.DRAFT: ["submit"] * 6 + ["revise"] * 2 + ["review"] * 2 + ["retract"],
+    ClaimStatus.IN_REVIEW: ["review"] * 8 + ["revise", "submit", "retract"],
+    ClaimStatus.CHANGES_REQUESTED: ["revise"] * 6 + ["review"] * 2 + ["submit"] * 2 + ["retract"],
+    ClaimStatus.REJECTED: ["revise"] * 6 + ["review"] * 2 + ["submit"] * 2 + ["retract"],
+    ClaimStatus.APPROVED: ["revise"] * 4 + ["review"] * 3 + ["submit"] * 3 + ["retract"] * 2,
 }
 DECISIONS = st.sampled_from([Decision.APPROVE] * 4 + [Decision.REQUEST_CHANGES, Decision.REJECT])
 ALLOWED = {s.value for s in ClaimStatus}
@@ -106,8 +108,15 @@ class ReviewLifecycle(RuleBasedStateMachine):
         author = self.people["author"]
         article = Article.objects.create(title=f"Machine {n}", slug=f"machine-{n}", source_text="x", owner=author)
         section = article.sections.create(position=1, heading="")
+        # Every version cites this work; "retract" does to the claim what retracting a cited work does.
+        self.cited = Reference.objects.create(key=f"walker|{n}", label=f"Walker, {n}", authors="Walker", year=2017)
         self.claim = Claim.create(
-            article=article, section=section, position=1, text="Sleep helps memory.", citations=[], author=author
+            article=article,
+            section=section,
+            position=1,
+            text="Sleep helps memory.",
+            citations=[self.cited],
+            author=author,
         )
         self.tags = {t.slug: t for t in NuanceTag.objects.filter(slug__in=TAG_SLUGS)}
         self.words = itertools.count(1)
@@ -126,6 +135,7 @@ class ReviewLifecycle(RuleBasedStateMachine):
             c.content_hash,
             c.approved_version,
             c.approvals_needed,
+            c.review_round,
             ClaimVersion.objects.filter(claim=c).count(),
             Review.objects.filter(claim=c).count(),
             Signature.objects.filter(review__claim=c).count(),
@@ -153,7 +163,9 @@ class ReviewLifecycle(RuleBasedStateMachine):
     @rule(data=st.data())
     def step(self, data: st.DataObject) -> None:
         kind = data.draw(st.sampled_from(LIKELY_NEXT[self.fresh().status]), "kind")
-        if kind == "revise":
+        if kind == "retract":
+            self.retract()
+        elif kind == "revise":
             self.revise(data.draw(EDITORS, "who"), data.draw(MOSTLY_FALSE, "stale"))
         elif kind == "submit":
             self.submit(data.draw(EDITORS, "who"))
@@ -184,6 +196,18 @@ class ReviewLifecycle(RuleBasedStateMachine):
             lambda: c.revise(text=text, expected_version=expected_version, reason="Answering review", by=user),
         )
 
+    def retract(self) -> None:
+        """A cited work is retracted: a new round, the old approval voided, back to review where it applies."""
+        before = self.fresh()
+        status, round_, version, needed = before.status, before.review_round, before.version, before.approvals_needed
+        returned = return_to_review(before, reason="Cited work retracted", by=self.people["reviewer"], cited=self.cited)
+        after = self.fresh()
+        assert returned == (status in RETURNABLE)
+        assert after.status == (ClaimStatus.IN_REVIEW if returned else status)
+        assert (after.review_round, after.approved_version) == (round_ + 1, None)
+        assert (after.version, after.approvals_needed) == (version, needed)
+        event(f"retract from {status}")
+
     def submit(self, who: str) -> None:
         c, user = self.fresh(), self.people[who]
         if c.status != ClaimStatus.DRAFT:
@@ -212,10 +236,7 @@ class ReviewLifecycle(RuleBasedStateMachine):
             expected = RefusalKind.SEPARATION_OF_DUTIES
         elif signed and not right_password:
             expected = RefusalKind.WRONG_PASSWORD
-        elif (
-            decision == Decision.APPROVE
-            and Review.objects.approvals().filter(claim=c, version=version, reviewer=user).exists()
-        ):
+        elif decision == Decision.APPROVE and Review.objects.counting(c).filter(reviewer=user).exists():
             expected = "already_signed"
         else:
             expected = "ok"
@@ -249,7 +270,7 @@ class ReviewLifecycle(RuleBasedStateMachine):
             assert after.status == ClaimStatus.REJECTED
         else:
             needed = max(before.approvals_needed, signatures_required(grade, [self.tags[s] for s in tag_slugs]))
-            count = Review.objects.approvals().filter(claim=after, version=after.version).count()
+            count = Review.objects.counting(after).count()
             assert after.approvals_needed == needed
             assert after.status == (ClaimStatus.APPROVED if count >= needed else ClaimStatus.IN_REVIEW)
             event(f"approve -> {after.status} with {count} of {needed}")
@@ -278,7 +299,10 @@ class ReviewLifecycle(RuleBasedStateMachine):
         c = self.fresh()
         if c.approved_version is None:
             return
-        approvals = list(Review.objects.approvals().filter(claim=c, version=c.approved_version).for_list())
+        # A retraction voids the approved version, so one still named was approved in the current round.
+        approvals = list(
+            Review.objects.approvals().filter(claim=c, version=c.approved_version, round=c.review_round).for_list()
+        )
         needed = max(
             [int(settings_value("VETTED_SIGNATURES_DEFAULT"))]
             + [signatures_required(r.evidence_grade, list(r.nuance_tags.all())) for r in approvals]
@@ -308,7 +332,9 @@ class ReviewLifecycle(RuleBasedStateMachine):
         c = self.fresh()
         if c.status != ClaimStatus.IN_REVIEW:
             return
-        current = list(Review.objects.filter(claim=c, version=c.version).values_list("decision", flat=True))
+        current = list(
+            Review.objects.filter(claim=c, version=c.version, round=c.review_round).values_list("decision", flat=True)
+        )
         assert set(current) <= {Decision.APPROVE}
         assert len(current) < c.approvals_needed
 

@@ -93,6 +93,40 @@ def test_it_filters_the_queue_by_tag(author: User, reviewer: User, tags: dict[st
     assert [c.pk for c in response.context["claims"]] == [claims[1].pk]
 
 
+def test_it_filters_the_queue_by_grade_of_the_current_version_only(author: User, reviewer: User) -> None:
+    claims = queue_of(author, 2)
+    request_changes(claims[0], reviewer)  # graded low on v1
+    revise(claims[0], author)
+    fresh(claims[0]).submit(by=author)  # v2 waits for its first review
+    approve(claims[1], reviewer, grade="low")
+    response = client_for(reviewer).get("/review/queue/?grade=low")
+    assert [c.pk for c in response.context["claims"]] == [claims[1].pk]
+
+
+def test_it_filters_the_queue_by_tag_of_the_current_version_only(
+    author: User, reviewer: User, tags: dict[str, NuanceTag]
+) -> None:
+    claims = queue_of(author, 2)
+    request_changes(claims[0], reviewer, tags=[tags["omits-adverse-effects"]])
+    revise(claims[0], author)
+    fresh(claims[0]).submit(by=author)
+    response = client_for(reviewer).get("/review/queue/?tag=omits-adverse-effects")
+    assert [c.pk for c in response.context["claims"]] == []
+
+
+def test_it_filters_the_queue_on_the_latest_review(
+    author: User, reviewer: User, second_reviewer: User, tags: dict[str, NuanceTag], settings: Any
+) -> None:
+    settings.VETTED_SIGNATURES_HIGH_RISK = 3
+    [c] = queue_of(author, 1)
+    approve(c, reviewer, grade="low", tags=[tags["omits-adverse-effects"]])
+    approve(fresh(c), second_reviewer, grade="moderate")  # 2 of 3: still in review
+    client = client_for(reviewer)
+    assert [x.pk for x in client.get("/review/queue/?grade=moderate").context["claims"]] == [c.pk]
+    assert list(client.get("/review/queue/?grade=low").context["claims"]) == []
+    assert list(client.get("/review/queue/?tag=omits-adverse-effects").context["claims"]) == []
+
+
 def test_it_filters_the_queue_by_age(author: User, reviewer: User) -> None:
     claims = queue_of(author, 2)
     claims[0].submitted_at = timezone.now() - timedelta(days=31)
@@ -149,6 +183,24 @@ def test_it_renders_the_queue_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):
         response = client.get("/review/queue/")
     assert len(response.context["claims"]) == n
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_it_filters_the_queue_by_grade_and_tag_in_a_fixed_number_of_queries(
+    author: User,
+    reviewer: User,
+    second_reviewer: User,
+    tags: dict[str, NuanceTag],
+    n: int,
+    django_assert_max_num_queries: Any,
+) -> None:
+    claims = queue_of(author, n)
+    for c in claims[::2]:
+        approve(c, reviewer, grade="low", tags=[tags["omits-adverse-effects"]])
+    client = client_for(second_reviewer)
+    with django_assert_max_num_queries(15):  # one more than the plain queue: validating the tag
+        response = client.get("/review/queue/?grade=low&tag=omits-adverse-effects")
+    assert len(response.context["claims"]) == len(claims[::2])
 
 
 # --- the review page: what the reviewer sees ---------------------------------------------

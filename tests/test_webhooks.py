@@ -7,13 +7,14 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -259,3 +260,122 @@ def test_it_shows_the_delivery_log_in_the_admin(
     assert "500" in page
     detail = client.get(f"/admin/review/webhookdelivery/{delivery.pk}/change/").content.decode()
     assert "HTTP 500 Internal Server Error" in detail
+
+
+# --- A worker that dies: the re-queue sweep (issue 9) ---------------------------------------------------------------
+
+LONG_AGO = timedelta(minutes=10)
+
+
+def died_mid_send(delivery: WebhookDelivery) -> None:
+    """The row as a worker killed during its POST leaves it: attempt 1 claimed, no outcome, long ago."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=1, attempt_started_at=timezone.now() - LONG_AGO, created_at=timezone.now() - LONG_AGO
+    )
+
+
+def sweep(capture: Any) -> str:
+    out = StringIO()
+    with capture(execute=True):
+        call_command("requeue_webhooks", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def delivery(
+    approved: Claim,
+    publisher: User,
+    channels: dict[str, Channel],
+    endpoint: WebhookEndpoint,
+    django_capture_on_commit_callbacks: Any,
+) -> WebhookDelivery:
+    publish_now(approved, channels["website"], publisher, django_capture_on_commit_callbacks)
+    return WebhookDelivery.objects.get()
+
+
+def test_it_requeues_a_delivery_whose_worker_died_mid_send(
+    delivery: WebhookDelivery, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    died_mid_send(delivery)
+    assert sweep(django_capture_on_commit_callbacks).startswith("Re-queued 1 stale webhook deliveries")
+    assert [job.args_kwargs["args"] for job in queued(delivery)] == [[delivery.pk, 1], [delivery.pk, 2]]
+    assert webhooks.deliver_webhook.call(delivery.pk, 2) == "delivered"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+
+
+def test_it_requeues_a_delivery_whose_job_was_never_queued(
+    delivery: WebhookDelivery, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    DBTaskResult.objects.all().delete()  # the process died between commit and enqueue
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - LONG_AGO)
+    sweep(django_capture_on_commit_callbacks)
+    assert [job.args_kwargs["args"] for job in queued(delivery)] == [[delivery.pk, 1]]
+
+
+def test_it_requeues_a_retry_whose_job_was_lost(
+    delivery: WebhookDelivery, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    receiver.statuses = [500]
+    webhooks.deliver_webhook.call(delivery.pk, 1)
+    DBTaskResult.objects.all().delete()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - LONG_AGO)
+    sweep(django_capture_on_commit_callbacks)
+    assert [job.args_kwargs["args"] for job in queued(delivery)] == [[delivery.pk, 2]]
+
+
+def test_it_leaves_fresh_and_finished_deliveries_alone(
+    delivery: WebhookDelivery, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    assert sweep(django_capture_on_commit_callbacks).startswith("Re-queued 0")  # just logged: its job is queued
+    webhooks.deliver_webhook.call(delivery.pk, 1)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempt_started_at=timezone.now() - LONG_AGO)
+    assert sweep(django_capture_on_commit_callbacks).startswith("Re-queued 0")  # delivered
+    assert len(queued(delivery)) == 1
+
+
+def test_it_requeues_once_however_often_the_sweep_runs(
+    delivery: WebhookDelivery, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    died_mid_send(delivery)
+    for _ in range(3):
+        sweep(django_capture_on_commit_callbacks)
+    assert len(queued(delivery)) == 2  # the original job and one re-queue
+
+
+def test_it_delivers_once_when_a_duplicate_job_runs(
+    delivery: WebhookDelivery, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    died_mid_send(delivery)
+    sweep(django_capture_on_commit_callbacks)
+    assert webhooks.deliver_webhook.call(delivery.pk, 2) == "delivered"
+    assert webhooks.deliver_webhook.call(delivery.pk, 2) == "skipped"
+    assert webhooks.deliver_webhook.call(delivery.pk, 1) == "skipped"  # the dead worker's job, if it ever ran
+    assert len(receiver.requests) == 1
+
+
+def test_it_sends_the_same_idempotency_key_on_every_attempt(
+    delivery: WebhookDelivery, receiver: Receiver, channels: dict[str, Channel], endpoint: WebhookEndpoint
+) -> None:
+    receiver.statuses = [500]
+    webhooks.deliver_webhook.call(delivery.pk, 1)
+    webhooks.deliver_webhook.call(delivery.pk, 2)
+    other = webhooks.enqueue_event(channels["website"].pk, "publication.published", {"claim": 0})[0]
+    webhooks.deliver_webhook.call(other.pk, 1)
+    keys = [headers["Idempotency-Key"] for headers, _ in receiver.requests]
+    assert keys[0] == keys[1] != keys[2]
+
+
+def test_it_gives_up_when_the_worker_died_during_the_last_attempt(
+    delivery: WebhookDelivery, django_capture_on_commit_callbacks: Any
+) -> None:
+    died_mid_send(delivery)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=webhooks.MAX_ATTEMPTS)
+    assert "1 out of attempts marked failed" in sweep(django_capture_on_commit_callbacks)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error) == ("failed", "The worker stopped during the last attempt.")
+
+
+def test_it_refuses_a_stale_after_shorter_than_an_attempt() -> None:
+    with pytest.raises(CommandError, match="at least 10 s"):
+        call_command("requeue_webhooks", "--stale-after", "1")

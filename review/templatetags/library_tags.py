@@ -38,8 +38,10 @@ def claim_advice(context: template.Context) -> dict[str, Any]:
         if (v.claim_id, v.version) in wanted
     }
     approvals: dict[tuple[int, int], list[Review]] = {}
+    rounds = {pk: c.review_round for pk, c in sources.items()}
     for review in Review.objects.approvals().filter(claim_id__in={c for c, _ in wanted}).for_list().order_by("id"):
-        approvals.setdefault((review.claim_id, review.version), []).append(review)
+        if review.round == rounds.get(review.claim_id):  # not signatures voided by a retraction
+            approvals.setdefault((review.claim_id, review.version), []).append(review)
     rows = [
         {
             "match": m,
