@@ -18,8 +18,18 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 __all__ = [
-    "FORMATS", "MAX_BYTES", "ImportRejected", "ParsedArticle", "ParsedCitation", "ParsedClaim", "ParsedSection",
-    "claim_count", "decode", "detect_format", "normalise_claim_text", "parse_article",
+    "FORMATS",
+    "MAX_BYTES",
+    "ImportRejected",
+    "ParsedArticle",
+    "ParsedCitation",
+    "ParsedClaim",
+    "ParsedSection",
+    "claim_count",
+    "decode",
+    "detect_format",
+    "normalise_claim_text",
+    "parse_article",
 ]
 
 
@@ -110,8 +120,9 @@ def detect_format(text: str, filename: str = "") -> str:
 
 # --- Small text helpers --------------------------------------------------------------------------------------------
 
-_STRAIGHTEN = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
-                             "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})
+_STRAIGHTEN = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'}
+)
 
 
 def normalise_claim_text(text: str) -> str:
@@ -140,19 +151,78 @@ def _words(line: str) -> list[str]:
 # is one of these exact lines or starts with one of these phrases. Phrases are
 # specific ("contact us", not "contact") so headings such as "Contact Dermatitis"
 # or "The Bottom Line" survive.
-_BOILERPLATE_LINES = frozenset({
-    "menu", "home", "search", "close", "print", "tweet", "share", "top", "next", "previous",
-    "advertisement", "related articles", "related posts", "related content", "table of contents",
-    "contents", "privacy policy", "terms of use", "terms and conditions", "all rights reserved",
-})
-_CTA_PHRASES = tuple(tuple(phrase.split()) for phrase in (
-    "book appointment", "book an", "book a", "book now", "book online", "share", "tweet", "print this",
-    "skip to", "read more", "learn more", "continue reading", "see more", "view more", "click here",
-    "subscribe", "contact us", "call now", "call us", "call today", "sign up", "sign in", "log in",
-    "log out", "login", "follow us", "accept cookies", "accept all", "cookie", "cookies",
-    "make an appointment", "request a", "request an", "schedule a", "schedule an", "back to",
-    "go to", "download", "donate", "get started", "email us", "join us", "join our",
-))
+_BOILERPLATE_LINES = frozenset(
+    {
+        "menu",
+        "home",
+        "search",
+        "close",
+        "print",
+        "tweet",
+        "share",
+        "top",
+        "next",
+        "previous",
+        "advertisement",
+        "related articles",
+        "related posts",
+        "related content",
+        "table of contents",
+        "contents",
+        "privacy policy",
+        "terms of use",
+        "terms and conditions",
+        "all rights reserved",
+    }
+)
+_CTA_PHRASES = tuple(
+    tuple(phrase.split())
+    for phrase in (
+        "book appointment",
+        "book an",
+        "book a",
+        "book now",
+        "book online",
+        "share",
+        "tweet",
+        "print this",
+        "skip to",
+        "read more",
+        "learn more",
+        "continue reading",
+        "see more",
+        "view more",
+        "click here",
+        "subscribe",
+        "contact us",
+        "call now",
+        "call us",
+        "call today",
+        "sign up",
+        "sign in",
+        "log in",
+        "log out",
+        "login",
+        "follow us",
+        "accept cookies",
+        "accept all",
+        "cookie",
+        "cookies",
+        "make an appointment",
+        "request a",
+        "request an",
+        "schedule a",
+        "schedule an",
+        "back to",
+        "go to",
+        "download",
+        "donate",
+        "get started",
+        "email us",
+        "join us",
+        "join our",
+    )
+)
 _CTA_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
 for _phrase in _CTA_PHRASES:
     _CTA_BY_FIRST_WORD.setdefault(_phrase[0], []).append(_phrase)
@@ -356,8 +426,10 @@ def _split_sentences(text: str) -> list[str]:
                 next_char = after.group(1) if after else "A"
         if not _starts_sentence(next_char):
             continue
-        if text[end_match.start()] == "." and end_match.group().count(".") == 1 and _is_abbreviation(
-            text, end_match.start(), next_char
+        if (
+            text[end_match.start()] == "."
+            and end_match.group().count(".") == 1
+            and _is_abbreviation(text, end_match.start(), next_char)
         ):
             continue
         sentences.append(text[start:end].strip())
@@ -380,8 +452,24 @@ _YEARS_AT_END = re.compile(
     r"(?:\s*,\s*pp?\.?\s*\d+(?:\s*[-–]\s*\d+)?)?\s*$"
 )
 _CITE_PREFIX = re.compile(r"^(?:see also|see|e\.g\.,?|i\.e\.,?|cf\.|for example,?|reviewed in)\s+", re.IGNORECASE)
-_PARTICLE_WORDS = ("van", "von", "de", "der", "den", "du", "da", "di", "le", "la", "del", "della", "dos", "das",
-                   "ten", "ter")
+_PARTICLE_WORDS = (
+    "van",
+    "von",
+    "de",
+    "der",
+    "den",
+    "du",
+    "da",
+    "di",
+    "le",
+    "la",
+    "del",
+    "della",
+    "dos",
+    "das",
+    "ten",
+    "ter",
+)
 _PARTICLES = f"(?:{'|'.join(_PARTICLE_WORDS)})"
 _SURNAME = rf"(?<![\w'’-])(?:{_PARTICLES}\s+){{0,2}}[A-ZÀ-ÖØ-Þ][\w'’-]*\w"
 _NARRATIVE = re.compile(
@@ -502,14 +590,16 @@ class _References:
         return self.cache[cache_key]
 
     def _author_year(self, label: str, authors: str, year: str) -> ParsedCitation:
-        citation = ParsedCitation(label=label[:500], authors=authors[:500], year=_year(year),
-                                  key=f"{_norm_authors(authors)}|{year}"[:500])
+        citation = ParsedCitation(
+            label=label[:500], authors=authors[:500], year=_year(year), key=f"{_norm_authors(authors)}|{year}"[:500]
+        )
         entries = self.by_author_year.get((_first_surname(authors), _year(year)), [])
         if len(entries) != 1:
             return citation
         entry = entries[0]  # the list entry for this very work: it knows the DOI, title, ...
-        return ParsedCitation(citation.label, citation.authors, citation.year, entry.key,
-                              entry.title, entry.doi, entry.pmid, entry.url)
+        return ParsedCitation(
+            citation.label, citation.authors, citation.year, entry.key, entry.title, entry.doi, entry.pmid, entry.url
+        )
 
     def cite(self, text: str) -> list[ParsedCitation]:
         """Every citation in `text`, in the order written."""
@@ -559,7 +649,7 @@ def _parse_reference(text: str, label: str) -> ParsedCitation:
     year = year_match.group(1) if year_match else ""
     period = re.search(r"\.\s", rest)
     if apa:  # "Duman, R. S., & Monteggia, L. M. (2006). Title. Journal…"
-        authors, after = rest[: apa.start()], rest[apa.end():]
+        authors, after = rest[: apa.start()], rest[apa.end() :]
     else:  # "Chen B, Young LT. Title. Journal. 2001;…" or "Smith J 2019 Title"
         cuts = [m.start() for m in (period, year_match) if m is not None]
         cut = min(cuts) if cuts else 0
@@ -578,8 +668,16 @@ def _parse_reference(text: str, label: str) -> ParsedCitation:
         key = f"{_norm_authors(authors)}|{year}"
     else:
         key = normalise_claim_text(text)
-    return ParsedCitation(label=label, authors=authors, year=_year(year), key=key[:500], title=title[:1000],
-                          doi=doi[:200], pmid=pmid, url=url if len(url) <= 1000 else "")
+    return ParsedCitation(
+        label=label,
+        authors=authors,
+        year=_year(year),
+        key=key[:500],
+        title=title[:1000],
+        doi=doi[:200],
+        pmid=pmid,
+        url=url if len(url) <= 1000 else "",
+    )
 
 
 def _looks_like_reference(line: str) -> bool:
@@ -587,6 +685,7 @@ def _looks_like_reference(line: str) -> bool:
 
 
 # --- Assembly ------------------------------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class _Draft:
@@ -647,7 +746,7 @@ class _Assembler:
             for line in lines:
                 number = _ENTRY_NUMBER.match(line)
                 if number:
-                    self.add_entry(int(number.group(1) or number.group(2)), line[number.end():])
+                    self.add_entry(int(number.group(1) or number.group(2)), line[number.end() :])
                 elif _looks_like_reference(line):  # not e.g. a disclaimer after the list
                     self.add_entry(None, line)
             return
