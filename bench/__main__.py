@@ -63,6 +63,9 @@ def bench_env() -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DJANGO_ENV="development",
+        # As served in production: with DEBUG on, Django keeps and formats every query
+        # (on SQLite with extra QUOTE() queries), which is not what a user would wait for.
+        DEBUG="0",
         AUDIT_ANCHOR_PATH=str(WORKDIR / "audit-anchor.json"),
         LOG_LEVEL=env.get("LOG_LEVEL", "WARNING"),
     )
@@ -333,6 +336,7 @@ def explain_pages(t: dict[str, Any]) -> dict[str, Any]:
         with CaptureQueriesContext(connection) as captured:
             client.get(path)
         scans: set[str] = set()
+        indexes: set[str] = set()
         for query in captured.captured_queries:
             sql = query["sql"]
             if not sql.lstrip().upper().startswith("SELECT"):
@@ -341,7 +345,13 @@ def explain_pages(t: dict[str, Any]) -> dict[str, Any]:
                 cursor.execute("EXPLAIN " + sql)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
             scans |= {table for table in re.findall(r"Seq Scan on (\w+)", plan) if table in big}
-        report[name] = {"queries": len(captured.captured_queries), "seq_scans_on_big_tables": sorted(scans)}
+            indexes |= set(re.findall(r"Index (?:Only )?Scan (?:Backward )?using (\w+)", plan))
+            indexes |= set(re.findall(r"Bitmap Index Scan on (\w+)", plan))
+        report[name] = {
+            "queries": len(captured.captured_queries),
+            "seq_scans_on_big_tables": sorted(scans),
+            "indexes_used": sorted(indexes),
+        }
         print(f"  EXPLAIN {name:<40} {len(captured.captured_queries):>3} queries, seq scans: {sorted(scans) or 'none'}")
     return report
 
@@ -379,6 +389,27 @@ def measure_import() -> dict[str, Any]:
     return out
 
 
+def measure_library() -> dict[str, Any]:
+    """bench/library_match.py: one article's claims (BENCH_CLAIMS) against 100k approved wordings."""
+    approved = env_int("BENCH_LIBRARY_APPROVED", 100_000)
+    cmd = [PY, "bench/library_match.py", f"--approved={approved}", f"--claims={CLAIMS}"]
+    done = subprocess.run(cmd, cwd=ROOT, env=bench_env(), capture_output=True, text=True, timeout=1800, check=True)
+    out = done.stdout
+
+    def seconds(label: str) -> float:
+        match = re.search(re.escape(label) + r"[^:]*: ([0-9.]+) s", out)
+        return float(match.group(1)) if match else float("nan")
+
+    result = {
+        "approved": approved,
+        "claims": CLAIMS,
+        "index_build_seconds": seconds("building the index"),
+        "match_seconds": seconds(f"matching {CLAIMS} claims"),
+    }
+    print(f"  library matching: {result}")
+    return result
+
+
 # --- report ---------------------------------------------------------------------------------
 
 
@@ -389,6 +420,8 @@ def machine() -> dict[str, Any]:
         int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
     )
     return {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "shared": "2 cores shared with other jobs (other helpers' tests and servers) while this ran",
         "nproc": os.cpu_count(),
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
@@ -410,6 +443,8 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool | None]:
     floor = export.get("floor_rows_per_s")
     out["export >= half the floor's rows/s"] = export["rows_per_s"] >= floor / 2 if floor else None
     out["export worker peak < 150 MB"] = export["worker_peak_mb"] < 150
+    library = results.get("library")
+    out["library matching of one article < 1 s"] = library["match_seconds"] < 1 if library else None
     return out
 
 
@@ -430,7 +465,10 @@ def main() -> None:
         stop_gunicorn(proc)
     results["explain"] = explain_pages(targets)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # keep the figures if the import is cut short
+    results["library"] = measure_library()
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     results["import"] = measure_import()
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["verdicts"] = verdicts(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print()
@@ -445,6 +483,11 @@ def main() -> None:
     print(
         f"\nexport: {e['rows']} rows in {e['seconds']} s = {e['rows_per_s']} rows/s "
         f"(floor {e['floor_rows_per_s']} rows/s); worker peak {e['worker_peak_mb']} MB"
+    )
+    lib = results["library"]
+    print(
+        f"library: {lib['claims']} claims against {lib['approved']} approved in {lib['match_seconds']} s "
+        f"(index built once per process in {lib['index_build_seconds']} s)"
     )
     i = results["import"]
     print(f"import: {i['claims']} claims ({i['bytes']} bytes) in {i['seconds']} s = {i['claims_per_s']} claims/s")
