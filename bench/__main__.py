@@ -1,8 +1,10 @@
 """`python -m bench` (`make bench`): build a data set, serve it with gunicorn, time the pages that matter.
 
-Size from BENCH_ARTICLES / BENCH_CLAIMS / BENCH_VERSIONS (default 1000 x 100 x 5).
-Database: DATABASE_URL (a scratch PostgreSQL database: it is flushed when the
-size changes) or else SQLite at BENCH_SQLITE_PATH (default var/bench/bench.sqlite3).
+Size from BENCH_ARTICLES / BENCH_CLAIMS / BENCH_VERSIONS (default 1000 x 100 x 5:
+the 100k claims the targets of issue 6 are stated on). Databases: SQLite at
+BENCH_SQLITE_PATH (default var/bench/bench.sqlite3) always, then, when DATABASE_URL
+is set, that PostgreSQL database (a scratch one: it is flushed when the size
+changes); each in its own child process, results side by side in one file.
 The data set is reused when it already has the requested size; BENCH_REBUILD=1
 forces a rebuild. BENCH_REQUESTS (30) timed requests per page after BENCH_WARMUP (3).
 
@@ -452,17 +454,31 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool | None]:
     return out
 
 
+def save(results: dict[str, Any]) -> None:
+    """bench/results.json holds the latest run of each database: this one replaces its own."""
+    kept: dict[str, Any] = {}
+    if RESULTS.exists():
+        with contextlib.suppress(ValueError):
+            kept = json.loads(RESULTS.read_text()).get("runs", {})
+    kept["postgresql" if DATABASE_URL else "sqlite"] = results
+    RESULTS.write_text(json.dumps({"runs": kept}, indent=2) + "\n")
+
+
 def main() -> None:
-    results: dict[str, Any] = {"size": {"articles": ARTICLES, "claims": CLAIMS, "versions": VERSIONS}}
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "size": {"articles": ARTICLES, "claims": CLAIMS, "versions": VERSIONS},
+    }
     build_data(results)
     setup_django()
     from django.db import connection
 
     if connection.vendor == "postgresql":
-        # Fresh bulk loads have no planner statistics until autovacuum gets to them; a
-        # live database would have them, and EXPLAIN's "big table" test reads them.
+        # A fresh bulk load has neither planner statistics nor a visibility map until
+        # autovacuum gets to it; a live database has both (EXPLAIN's "big table" test reads
+        # the statistics, index-only scans need the map).
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     targets = prepare_user_and_targets()
     results["machine"] = machine()
     results["targets"] = {k: v for k, v in targets.items() if k != "cookie"}
@@ -475,13 +491,13 @@ def main() -> None:
     finally:
         stop_gunicorn(proc)
     results["explain"] = explain_pages(targets)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # keep the figures if the import is cut short
+    save(results)  # keep the figures if the import is cut short
     results["library"] = measure_library()
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    save(results)
     results["import"] = measure_import()
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["verdicts"] = verdicts(results)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    save(results)
     print()
     print(
         f"| page | p50 ms | p95 ms | baseline p50 ms | ({ARTICLES} x {CLAIMS} x {VERSIONS}, {results['machine']['db']})"
@@ -508,5 +524,19 @@ def main() -> None:
     print(f"\nWrote {RESULTS.relative_to(ROOT)}")
 
 
+def run_all() -> None:
+    """SQLite, then PostgreSQL when DATABASE_URL is set: one child process per database."""
+    databases = ["sqlite"] + (["postgresql"] if DATABASE_URL else [])
+    for database in databases:
+        env = dict(os.environ, BENCH_CHILD="1")
+        if database == "sqlite":
+            env.pop("DATABASE_URL", None)
+        print(f"=== {database} ===", flush=True)
+        subprocess.run([PY, "-m", "bench"], cwd=ROOT, env=env, check=True)
+
+
 if __name__ == "__main__":
-    main()
+    if os.environ.get("BENCH_CHILD"):
+        main()
+    else:
+        run_all()
