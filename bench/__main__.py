@@ -61,6 +61,11 @@ SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH") or WORKDIR / "bench.sqlit
 BENCH_USER = "bench_admin"
 
 
+def anchor_file() -> Path:
+    """Each database has its own audit chain, so its own anchor (review.audit.write_anchor)."""
+    return WORKDIR / ("audit-anchor-pg.json" if DATABASE_URL else "audit-anchor-sqlite.json")
+
+
 def bench_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -69,7 +74,7 @@ def bench_env() -> dict[str, str]:
         # As served in production: with DEBUG on, Django keeps and formats every query
         # (on SQLite with extra QUOTE() queries), which is not what a user would wait for.
         DEBUG="0",
-        AUDIT_ANCHOR_PATH=str(WORKDIR / "audit-anchor.json"),
+        AUDIT_ANCHOR_PATH=str(anchor_file()),
         LOG_LEVEL=env.get("LOG_LEVEL", "WARNING"),
     )
     if not DATABASE_URL:
@@ -89,6 +94,10 @@ def manage(*args: str, timeout: float = 3600) -> str:
 # --- data set ------------------------------------------------------------------------
 
 
+def generated_file() -> Path:
+    return WORKDIR / ("generate-pg.json" if DATABASE_URL else "generate-sqlite.json")
+
+
 def build_data(results: dict[str, Any]) -> None:
     WORKDIR.mkdir(parents=True, exist_ok=True)
     marker = WORKDIR / ("size-pg.json" if DATABASE_URL else "size-sqlite.json")
@@ -96,10 +105,10 @@ def build_data(results: dict[str, Any]) -> None:
     reuse = marker.exists() and json.loads(marker.read_text()) == size and not os.environ.get("BENCH_REBUILD")
     if reuse and (DATABASE_URL or SQLITE_PATH.exists()):
         print(f"Reusing the {ARTICLES} x {CLAIMS} x {VERSIONS} data set (BENCH_REBUILD=1 to rebuild).")
-        results["generate"] = {**json.loads((WORKDIR / "generate.json").read_text()), "reused": True}
+        results["generate"] = {**json.loads(generated_file().read_text()), "reused": True}
         return
     marker.unlink(missing_ok=True)
-    (WORKDIR / "audit-anchor.json").unlink(missing_ok=True)
+    anchor_file().unlink(missing_ok=True)
     if DATABASE_URL:
         manage("migrate", "--noinput")
         manage("flush", "--noinput")
@@ -123,7 +132,7 @@ def build_data(results: dict[str, Any]) -> None:
     peak_mb = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     generated = {"seconds": round(seconds, 1), "peak_mb": peak_mb, "load_average": os.getloadavg()}
     results["generate"] = generated
-    (WORKDIR / "generate.json").write_text(json.dumps(generated))
+    generated_file().write_text(json.dumps(generated))
     marker.write_text(json.dumps(size))
 
 
@@ -487,6 +496,12 @@ def main() -> None:
     try:
         print(f"gunicorn (2 workers) on 127.0.0.1:{port}; {REQUESTS} requests per page after {WARMUP} warm-up")
         results["pages"] = measure_pages(port, targets)
+    finally:
+        stop_gunicorn(proc)
+    # Fresh workers for the export: VmHWM is a lifetime peak, so after the pages it would
+    # report the largest page instead of what the export itself needs.
+    proc = start_gunicorn(port)
+    try:
         results["export"] = measure_export(port, proc, targets)
     finally:
         stop_gunicorn(proc)
