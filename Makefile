@@ -54,7 +54,8 @@ backup-check: $(BIN)/.installed
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles test-results
 
-# Build BENCH_ARTICLES x BENCH_CLAIMS x BENCH_VERSIONS (default 200 x 100 x 5) of load data, serve it with
-# gunicorn on loopback and time the pages, the audit export and an import (README "Benchmark").
+# Build BENCH_ARTICLES x BENCH_CLAIMS x BENCH_VERSIONS (default 1000 x 100 x 5) of load data on SQLite and,
+# with DATABASE_URL (a scratch database: it is flushed), on PostgreSQL; serve each with gunicorn on loopback
+# and time the pages, the audit export, library matching and an import (README "Benchmark").
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

@@ -273,6 +273,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+iso = _iso  # the exports format times exactly as event_json does
+
+
 def canonical(event: AuditEvent) -> str:
     """The exact bytes hashed: every field of the event except its own hash, keys sorted."""
     payload = {

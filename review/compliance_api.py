@@ -9,6 +9,7 @@ or 404 for a claim they cannot see.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -91,18 +92,53 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+# The export's columns as stored (CSV_COLUMNS order; "actor" is the username kept on the event).
+_CSV_FIELDS = [
+    "id",
+    "at",
+    "actor_username",
+    "type",
+    "object_type",
+    "object_id",
+    "changes",
+    "reason",
+    "hash",
+    "prev_hash",
+]
+CSV_CHUNK = 256 * 1024
 
 
 def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    for event in events.iterator(chunk_size=2000):
-        row = audit.event_json(event)
-        row["changes"] = json.dumps(row["changes"], ensure_ascii=False, sort_keys=True)
-        yield writer.writerow([_csv_cell(row[column]) for column in CSV_COLUMNS])
+    """The same cells as audit.event_json gives, from plain tuples, in ~256 KB chunks.
+
+    A chunk per row would be a socket write per row (a million for a million events);
+    model instances would cost more than the CSV itself. Memory stays one chunk plus
+    one batch of rows from the database.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    rows = events.values_list(*_CSV_FIELDS).iterator(chunk_size=2000)
+    for pk, at, actor, kind, object_type, object_id, changes, reason, digest, prev_hash in rows:
+        writer.writerow(
+            [
+                pk,
+                audit.iso(at),
+                _csv_cell(actor),
+                _csv_cell(kind),
+                _csv_cell(object_type),
+                _csv_cell(object_id),
+                _csv_cell(json.dumps(changes, ensure_ascii=False, sort_keys=True)),
+                _csv_cell(reason),
+                digest,
+                prev_hash,
+            ]
+        )
+        if buffer.tell() >= CSV_CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def json_chunks(events: QuerySet[AuditEvent]) -> Iterator[str]:

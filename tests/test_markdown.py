@@ -186,3 +186,9 @@ def test_it_renders_a_list_right_after_its_lead_in() -> None:
 
 def test_it_keeps_the_text_of_disallowed_headings() -> None:
     assert render("# Big heading") == "Big heading"
+
+
+def test_it_forgets_one_text_when_rendering_the_next() -> None:
+    # One converter is reused per thread: a link definition in one claim must not resolve in another.
+    assert "<a" in render("See [the trial][t].\n\n[t]: https://example.org/trial")
+    assert "<a" not in render("See [the trial][t].")

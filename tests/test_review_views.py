@@ -79,6 +79,17 @@ def test_it_filters_the_queue_by_article(author: User, reviewer: User) -> None:
     assert [c.pk for c in response.context["claims"]] == [c.pk for c in wanted]
 
 
+def test_it_offers_the_articles_on_the_page_and_the_chosen_one_as_filters(author: User, reviewer: User) -> None:
+    on_page = queue_of(author, 1)[0]
+    chosen = queue_of(author, 1)[0]
+    client = client_for(reviewer)
+    offered = {a.pk for a in client.get("/review/queue/").context["articles"]}
+    assert offered == {on_page.article_id, chosen.article_id}
+    with_filter = client.get(f"/review/queue/?article={chosen.article_id}&older_than_days=30")
+    assert list(with_filter.context["claims"]) == []
+    assert {a.pk for a in with_filter.context["articles"]} == {chosen.article_id}
+
+
 def test_it_filters_the_queue_by_grade(author: User, reviewer: User) -> None:
     claims = queue_of(author, 2)
     approve(claims[0], reviewer, grade="low")
