@@ -473,6 +473,8 @@ def _write_review(
         signature._history_user = reviewer  # type: ignore[attr-defined]
         signature._change_reason = f"Signed version {version}"  # type: ignore[attr-defined]
         signature.save()
+        if decision == Decision.APPROVE:
+            _renew_publications(locked, version, reviewer, now)
 
     if decision == Decision.REQUEST_CHANGES:
         locked.status = ClaimStatus.CHANGES_REQUESTED
@@ -493,6 +495,20 @@ def _write_review(
 
     transaction.on_commit(lambda: notifications.review_recorded(review.pk))
     return review
+
+
+def _renew_publications(claim: Claim, version: int, by: Any, signed_at: Any) -> None:
+    """A new approving signature on a version already published moves its live publications' approval time.
+
+    This happens when a retraction's new round approves the same version again: the feed dates
+    the approval from the latest signature, as `review.publishing.approved_at` does.
+    """
+    for pub in Publication.objects.filter(claim=claim, version=version, withdrawn_at__isnull=True):
+        if pub.approved_at is None or pub.approved_at < signed_at:
+            pub.approved_at = signed_at
+            pub._history_user = by  # type: ignore[attr-defined]
+            pub._change_reason = f"Version {version} approved again"  # type: ignore[attr-defined]
+            pub.save(update_fields=["approved_at"])
 
 
 class Audience(models.TextChoices):
@@ -537,6 +553,11 @@ class Publication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     withdraw_reason = models.TextField(blank=True)
+    # When the pinned version was approved (its latest approving signature), copied here when it
+    # is published and moved on when a later round approves the same version again. The feed
+    # filters on it ("approval not expired") without joining signatures, reviews and claims for
+    # every live publication; `serve` still re-checks each served item against the signatures.
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
@@ -559,8 +580,21 @@ class Publication(models.Model):
             ),
         ]
         indexes = [
-            # A channel's feed: its live publications, newest first.
-            models.Index(fields=["channel", "withdrawn_at", "-published_at"], name="publication_feed_idx"),
+            # A channel's feed page: its live publications in feed order, read as an index range
+            # scan that stops after one page (LIMIT) instead of sorting every live publication.
+            models.Index(
+                fields=["channel", "-published_at", "-id"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="publication_live_feed_idx",
+            ),
+            # The feed's page count and the re-review list: live publications of a channel by
+            # approval time, claim included so the count (which also excludes retired claims)
+            # reads this index only.
+            models.Index(
+                fields=["channel", "approved_at", "claim"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="publication_live_approved_idx",
+            ),
         ]
 
     def __str__(self) -> str:

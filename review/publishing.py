@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.dispatch import receiver
 from django.http import Http404
 from django.utils import timezone
@@ -387,6 +387,7 @@ def _publish_version(
         pub.published_by = by
         pub.published_at = now
         pub.content_hash = facts.content_hash
+        pub.approved_at = facts.approved_at
         why = f"Published version {facts.version} to {channel.name} again"
     else:
         pub = Publication(
@@ -397,6 +398,8 @@ def _publish_version(
             channel=channel,
             published_by=by,
             published_at=now,
+            # What the feed's expiry filter reads (see Publication.approved_at).
+            approved_at=facts.approved_at,
         )
         why = f"Published version {facts.version} to {channel.name}"
     _save(pub, by, why)
@@ -565,39 +568,18 @@ def _on_claim_retired(sender: Any, claim: Claim, by: Any, **kwargs: Any) -> None
 # --- read side -----------------------------------------------------------------------------------
 
 
-def _approved_at_subquery() -> Subquery:
-    """Latest approving signature of the publication's pinned version."""
-    return Subquery(
-        Signature.objects.filter(
-            review__claim_id=OuterRef("claim_id"),
-            review__version=OuterRef("version"),
-            review__decision=Decision.APPROVE,
-        )
-        .order_by("-signed_at")
-        .values("signed_at")[:1]
-    )
-
-
 def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publication]:
     """Live publications a channel serves, newest first: not withdrawn, claim not retired, approval not expired."""
     cutoff = now - timedelta(days=channel.review_interval_days)
-    # The feed's page count runs this filter over every live publication (34k in the
-    # benchmark), so each part is the cheap form of the same condition: retired claims as a
-    # NOT IN over the few retired ids (not a join to every claim), and "latest approval
-    # after the cutoff" as "an approving signature after the cutoff" (an EXISTS that stops
-    # at the first, with no sort). Together 65 ms -> 11 + 40 ms on SQLite at 34k.
+    # Every condition is on the publication row (approved_at is stored when it is published),
+    # so a page is a range scan of publication_live_feed_idx that stops after LIMIT rows, and
+    # the page count reads publication_live_approved_idx only. Retired claims are a NOT IN
+    # over the few retired ids (claim_status_submitted_idx), not a join to every claim; a
+    # retirement withdraws the claim's publications anyway, this covers the moment before.
     retired = Claim.objects.filter(status=ClaimStatus.RETIRED).values("pk")
-    fresh = Signature.objects.filter(
-        review__claim_id=OuterRef("claim_id"),
-        review__version=OuterRef("version"),
-        review__decision=Decision.APPROVE,
-        signed_at__gt=cutoff,
-    )
     return (
-        Publication.objects.filter(channel=channel, withdrawn_at__isnull=True)
+        Publication.objects.filter(channel=channel, withdrawn_at__isnull=True, approved_at__gt=cutoff)
         .exclude(claim__in=retired)
-        .filter(Exists(fresh))
-        .annotate(approved_at=_approved_at_subquery())
         .select_related("claim")
         .order_by("-published_at", "-id")
     )
@@ -799,13 +781,13 @@ def due_for_review(user: Any, now: datetime, within_days: int = 30) -> list[DueI
     pubs = (
         Publication.objects.filter(withdrawn_at__isnull=True, claim__in=visible_claims(user))
         .exclude(claim__status=ClaimStatus.RETIRED)
-        .annotate(approved_at=_approved_at_subquery())
         .filter(branches)
         .select_related("claim__article", "channel")
     )
     items = []
     for pub in pubs:
-        approved: datetime = pub.approved_at  # type: ignore[attr-defined]
+        approved = pub.approved_at
+        assert approved is not None  # the branches filter on it
         due = approved + timedelta(days=pub.channel.review_interval_days)
         items.append(DueItem(pub, approved, due, overdue=now >= due))
     return sorted(items, key=lambda i: (i.due, i.publication.claim_id, i.publication.channel.name))

@@ -317,6 +317,21 @@ def test_it_streams_a_csv_export_of_the_filtered_timeline(author: User, complian
     assert [r[7] for r in rows[1:]] == ["note 0", "note 1", "note 2"]
 
 
+def test_it_exports_the_same_times_and_changes_as_the_json_export(author: User, compliance: User) -> None:
+    # A whole second (no microseconds) and a non-ASCII value: the two cases the database-side
+    # formatting of the CSV could get wrong.
+    whole_second = timezone.now().replace(microsecond=0) - timedelta(days=1)
+    audit.record(author, "note.written", changes={"b": [None, "café"], "a": [1, 2]}, reason="n", at=whole_second)
+    audit.record(author, "note.written", changes={"n": [None, 1]}, reason="n")
+    client = client_for(compliance)
+    rows = list(csv.DictReader(io.StringIO(streamed(client.get("/api/v1/audit/export.csv", {"type": "note"})))))
+    events = json.loads(streamed(client.get("/api/v1/audit/export.json", {"type": "note"})))
+    assert [r["at"] for r in rows] == [e["at"] for e in events]
+    assert rows[0]["at"] == audit.iso(whole_second)
+    assert [json.loads(r["changes"]) for r in rows] == [e["changes"] for e in events]
+    assert json.loads(rows[0]["changes"]) == {"a": [1, 2], "b": [None, "café"]}
+
+
 def test_it_keeps_formulas_out_of_the_csv_export(author: User, compliance: User) -> None:
     audit.record(author, "note.written", reason='=HYPERLINK("http://evil")')
     response = client_for(compliance).get("/api/v1/audit/export.csv", {"type": "note"})

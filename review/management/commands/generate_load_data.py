@@ -495,6 +495,7 @@ class Command(BaseCommand):
                     channel=self.website,
                     published_by=self.publisher,
                     published_at=now,
+                    approved_at=now,  # the approving signatures' time, as publishing stores it
                 )
                 for c in approved
             ]
