@@ -8,9 +8,8 @@ or 404 for a claim they cannot see.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -87,10 +86,24 @@ class AuditEvents(generics.ListAPIView[AuditEvent]):
         return _filtered(self.request, scope)
 
 
-def _csv_cell(value: Any) -> Any:
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTES = re.compile('[",\r\n]').search
+
+
+def _csv_cell(value: str | None) -> str:
+    """One free-text cell exactly as csv.writer (excel dialect) writes it, formula-guarded.
+
+    csv.writer walks every character in Python's C loop and cost ~19 µs a row on the audit
+    export (most of its time); a regex search and str.replace are a few times faster, and the
+    output is byte for byte the same (tests compare it with csv.writer's).
+    """
+    if value is None:
+        return ""
     # A cell starting with = + - @ is a formula in spreadsheets: prefix it so it stays text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if value[:1] in _FORMULA_STARTS:
+        value = "'" + value
+    if _NEEDS_QUOTES(value):
+        return '"' + value.replace('"', '""') + '"'
     return value
 
 
@@ -130,33 +143,27 @@ _CSV_FIELDS = [
     "hash",
     "prev_hash",
 ]
-CSV_CHUNK = 256 * 1024
 CSV_BATCH = 2000
 
 
 def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
-    """The export as CSV text in ~256 KB chunks, from plain tuples, a batch of rows at a time.
+    """The export as CSV text (excel dialect, CRLF), a chunk per batch of rows from plain tuples.
 
     A chunk per row would be a socket write per row (a million for a million events); model
-    instances would cost more than the CSV itself. Per row Python only guards the free-text
-    cells against spreadsheet formulas; csv.writer.writerows does the rest in C. Memory stays
-    one chunk plus one batch of rows.
+    instances would cost more than the CSV itself. Ids, times and hashes never need quoting;
+    the free-text cells go through _csv_cell. Memory stays one batch of rows and its text.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    yield ",".join(CSV_COLUMNS) + "\r\n"
     rows = events.annotate(**_CSV_VALUES).values_list(*_CSV_FIELDS).iterator(chunk_size=CSV_BATCH)
     cell = _csv_cell
     while batch := list(islice(rows, CSV_BATCH)):
-        writer.writerows(
-            (pk, at, cell(actor), cell(kind), cell(object_type), cell(object_id), cell(changes), cell(reason), h, prev)
-            for pk, at, actor, kind, object_type, object_id, changes, reason, h, prev in batch
+        yield "".join(
+            [
+                f"{pk},{at},{cell(actor)},{cell(kind)},{cell(object_type)},{cell(object_id)},"
+                f"{cell(changes)},{cell(reason)},{digest},{prev_hash}\r\n"
+                for pk, at, actor, kind, object_type, object_id, changes, reason, digest, prev_hash in batch
+            ]
         )
-        if buffer.tell() >= CSV_CHUNK:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 def json_chunks(events: QuerySet[AuditEvent]) -> Iterator[str]:

@@ -573,7 +573,7 @@ def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publicati
     cutoff = now - timedelta(days=channel.review_interval_days)
     # Every condition is on the publication row (approved_at is stored when it is published),
     # so a page is a range scan of publication_live_feed_idx that stops after LIMIT rows, and
-    # the page count reads publication_live_approved_idx only. Retired claims are a NOT IN
+    # the page count reads that index only. Retired claims are a NOT IN
     # over the few retired ids (claim_status_submitted_idx), not a join to every claim; a
     # retirement withdraws the claim's publications anyway, this covers the moment before.
     retired = Claim.objects.filter(status=ClaimStatus.RETIRED).values("pk")

@@ -332,6 +332,27 @@ def test_it_exports_the_same_times_and_changes_as_the_json_export(author: User, 
     assert json.loads(rows[0]["changes"]) == {"a": [1, 2], "b": [None, "café"]}
 
 
+def test_it_quotes_csv_cells_exactly_as_csv_writer_does(author: User, compliance: User) -> None:
+    reasons = ["plain", "a, comma", 'a "quote"', "two\nlines", "cr\rhere", "", "-1 dose", "@home"]
+    for reason in reasons:
+        audit.record(author, "note.written", changes={"text": [None, reason]}, reason=reason)
+    body = streamed(client_for(compliance).get("/api/v1/audit/export.csv", {"type": "note"}))
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert [r[7] for r in rows[1:]] == [
+        "plain",
+        "a, comma",
+        'a "quote"',
+        "two\nlines",
+        "cr\rhere",
+        "",
+        "'-1 dose",
+        "'@home",
+    ]
+    again = io.StringIO()
+    csv.writer(again).writerows(rows)
+    assert body == again.getvalue()
+
+
 def test_it_keeps_formulas_out_of_the_csv_export(author: User, compliance: User) -> None:
     audit.record(author, "note.written", reason='=HYPERLINK("http://evil")')
     response = client_for(compliance).get("/api/v1/audit/export.csv", {"type": "note"})

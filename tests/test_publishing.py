@@ -540,3 +540,43 @@ def test_it_listens_for_retired_claims_from_startup() -> None:
     env = {"DJANGO_SETTINGS_MODULE": "config.settings", "PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING"}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
+
+
+def test_it_moves_a_live_publications_approval_on_when_a_new_round_approves_it_again(
+    author: User, reviewer: User, second_reviewer: User, publisher: User, channels: dict[str, Channel]
+) -> None:
+    from review.retraction import return_to_review
+
+    now = timezone.now()
+    website = channels["website"]
+    claim = approve(claims_of(make_article(author))[0], reviewer, at=now - timedelta(days=300))
+    pub, _ = publish_claim(claim, website, by=publisher)
+    return_to_review(claim, reason="A cited work was corrected", by=reviewer)
+    approve(claim, second_reviewer, at=now - timedelta(days=10))
+
+    pub.refresh_from_db()
+    assert pub.approved_at == now - timedelta(days=10)
+    # 100 days on, the first approval would have expired; the renewed one keeps it on the feed.
+    later = now + timedelta(days=100)
+    assert list(servable_publications(website, later)) == [pub]
+    assert pub.history.order_by("-history_id").first().history_change_reason == "Version 1 approved again"
+
+
+def test_it_fills_the_approval_time_of_existing_publications_in_the_migration(
+    approved: Claim, publisher: User, channels: dict[str, Channel]
+) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    pub, _ = publish_claim(approved, channels["website"], by=publisher)
+    Publication._base_manager.filter(pk=pub.pk).update(approved_at=None)  # as before the column existed
+    migration = importlib.import_module("review.migrations.0008_publication_approved_at")
+    # The function reads only the editor's connection (SQLite cannot open a schema editor inside
+    # the test's transaction).
+    migration.fill_approved_at(apps, SimpleNamespace(connection=connection))
+
+    pub.refresh_from_db()
+    assert pub.approved_at == approved.reviews.get().signature.signed_at
