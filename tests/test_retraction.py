@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from content.models import Article, Claim, ClaimFlag, Reference
-from review.models import DEFAULT_MEANING, REJECT_MEANING, Channel, Publication, Review, Signature, record_review
+from review.models import REJECT_MEANING, Channel, Publication, Review, Signature, record_review
 from review.publishing import PolicyRefused, publish_article, publish_claim, servable_publications
 from review.retraction import retract_reference
 from tests.conftest import PASSWORD, client_for
+from tests.review_helpers import approve as approve_version
 from tests.review_helpers import fast_passwords, immediate_tasks, make_reviewer  # noqa: F401 (fixtures)
 from tests.test_library import approve, claims_of, import_claims, make_channel, publish
 
@@ -234,15 +235,7 @@ def test_it_keeps_the_impact_page_queries_flat(author: User, reviewer: User, pub
 
 def sign(claim: Claim, reviewer: User, grade: str = "low") -> str:
     """Approve the claim's current version (grade low: two signatures needed); returns the claim's new status."""
-    record_review(
-        claim=claim,
-        version=claim.version,
-        reviewer=reviewer,
-        decision="approve",
-        evidence_grade=grade,
-        password=PASSWORD,
-        signature_meaning=DEFAULT_MEANING,
-    )
+    approve_version(claim, reviewer, grade=grade)
     claim.refresh_from_db()
     return claim.status
 
