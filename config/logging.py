@@ -102,3 +102,10 @@ def log_history_record(sender: Any, instance: Any, history_instance: Any, **kwar
             "change_reason": getattr(history_instance, "history_change_reason", None) or "",
         },
     )
+
+
+def log_history_records(sender: Any, records: list[tuple[Any, Any]], **kwargs: Any) -> None:
+    """log_history_record for each row that content.bulk wrote (content.signals.history_created_in_bulk)."""
+    if changes_log.isEnabledFor(logging.INFO):
+        for history_instance, instance in records:
+            log_history_record(sender, instance, history_instance)

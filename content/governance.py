@@ -47,10 +47,11 @@ class GovernedQuerySet(models.QuerySet[_M]):
 def bulk_insert_bypassing_audit(model: type[_M], objs: list[_M], batch_size: int | None = None) -> list[_M]:
     """INSERT rows of a governed model in bulk WITHOUT history rows or audit events.
 
-    The one sanctioned bypass, for `generate_load_data` (load-test data), which
-    writes the matching history rows and hash-chained audit events itself, in the
-    same transaction, so `reconcile_history` and `verify_audit` still pass. Any
-    other caller would create rows nobody can reconstruct: don't.
+    The sanctioned bypass for the two writers that write the matching history rows
+    themselves, in the same transaction, and so the audit events: `content.bulk`
+    (creating claims many at a time) and `generate_load_data` (load-test data).
+    `reconcile_history` and `verify_audit` still pass. Any other caller would
+    create rows nobody can reconstruct: don't.
     """
     plain: models.QuerySet[_M] = models.QuerySet(model=model)
     return plain.bulk_create(objs, batch_size=batch_size)

@@ -171,8 +171,8 @@ def near_matches(
 # --- Writing wordings and matches -----------------------------------------------------------------------------------
 
 
-def record_wording(version: ClaimVersion) -> ClaimWording:
-    return ClaimWording.objects.create(
+def _wording(version: ClaimVersion) -> ClaimWording:
+    return ClaimWording(
         claim_version=version,
         claim_id=version.claim_id,
         version=version.version,
@@ -181,8 +181,19 @@ def record_wording(version: ClaimVersion) -> ClaimWording:
     )
 
 
-def queue_matching(version: ClaimVersion) -> None:
-    """Match this version against the library once the transaction commits, together with its siblings.
+def record_wording(version: ClaimVersion) -> ClaimWording:
+    wording = _wording(version)
+    wording.save()
+    return wording
+
+
+def record_wordings(versions: Sequence[ClaimVersion]) -> list[ClaimWording]:
+    """record_wording of many versions in one INSERT (content.bulk)."""
+    return ClaimWording.objects.bulk_create([_wording(v) for v in versions])
+
+
+def queue_matching(*versions: ClaimVersion) -> None:
+    """Match these versions against the library once the transaction commits, together with their siblings.
 
     Every new version of one transaction (an import writes all of them in one)
     joins one pending set; whichever on_commit callback runs first matches them
@@ -193,7 +204,7 @@ def queue_matching(version: ClaimVersion) -> None:
     if pending is None:
         pending = set()
         setattr(connection, _PENDING, pending)
-    pending.add(version.pk)
+    pending.update(v.pk for v in versions)
     transaction.on_commit(_match_pending, robust=True)
 
 

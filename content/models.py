@@ -268,19 +268,11 @@ class Claim(models.Model):
         author: Any,
         reason: str = "Imported",
     ) -> Claim:
-        """Create version 1 of a claim and its first ClaimVersion."""
-        claim = cls(
-            article=article,
-            section=section,
-            position=position,
-            text=text,
-            author=author,
-            content_hash=content_hash(text, [r.key for r in citations]),
-        )
-        claim._save_as(author, reason)
-        claim.citations.set(citations)
-        ClaimVersion.record(claim, author, reason)
-        return claim
+        """Create version 1 of a claim and its first ClaimVersion (content.bulk, for one claim)."""
+        from content.bulk import NewClaim, create_claims  # content.bulk imports this module
+
+        new = NewClaim(article=article, section=section, position=position, text=text, citations=citations)
+        return create_claims([new], author=author, reason=reason)[0]
 
     def revise(
         self,

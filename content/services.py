@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from content import diffing, importing
+from content.bulk import NewClaim, create_claims
 from content.importing import ImportRejected, ParsedArticle, ParsedCitation, ParsedClaim
 from content.models import (
     Article,
@@ -174,7 +175,7 @@ def _sync_claims(
     new_keys = [importing.normalise_claim_text(pc.text) for _, pc in incoming]
     matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
 
-    ordered: list[tuple[Claim, Section]] = []
+    ordered: list[tuple[Claim | NewClaim, Section]] = []
     for op, o1, o2, n1, n2 in matcher.get_opcodes():
         olds, news = current[o1:o2], incoming[n1:n2]
         if op == "equal":
@@ -196,16 +197,9 @@ def _sync_claims(
             citations = [refs[c.key] for c in pc.citations]
             match = next((c for c in remaining if diffing.similarity(c.text, pc.text) >= SAME_CLAIM), None)
             if match is None:
-                claim = Claim.create(
-                    article=article,
-                    section=section,
-                    position=len(ordered) + 1,  # its final place: `ordered` is built in reading order
-                    text=pc.text,
-                    citations=citations,
-                    author=actor,
-                )
-                result.created += 1
-                ordered.append((claim, section))
+                # Created below, all in one go, at its final place: `ordered` is built in reading order.
+                new = NewClaim(article, section, position=len(ordered) + 1, text=pc.text, citations=citations)
+                ordered.append((new, section))
                 continue
             at = remaining.index(match)
             result.retired += _retire_removed(remaining[:at], actor)
@@ -215,15 +209,19 @@ def _sync_claims(
             ordered.append((match, section))
         result.retired += _retire_removed(remaining, actor)
 
-    # Claims kept or revised may have moved; new claims were created in their place already.
-    for position, (claim, section) in enumerate(ordered, start=1):
-        if claim.position == position and claim.section_id == section.pk:
+    new_claims = [item for item, _ in ordered if isinstance(item, NewClaim)]
+    create_claims(new_claims, author=actor)
+    result.created = len(new_claims)
+
+    # Claims kept or revised may have moved; new claims were created in their place.
+    for position, (item, section) in enumerate(ordered, start=1):
+        if isinstance(item, NewClaim) or (item.position == position and item.section_id == section.pk):
             continue
-        claim.refresh_from_db()
-        if claim.position != position or claim.section_id != section.pk:
-            claim.position = position
-            claim.section = section
-            claim._save_as(actor, "Re-ordered by import")
+        item.refresh_from_db()
+        if item.position != position or item.section_id != section.pk:
+            item.position = position
+            item.section = section
+            item._save_as(actor, "Re-ordered by import")
 
 
 def _retire_removed(claims: list[Claim], actor: Any) -> int:

@@ -8,3 +8,7 @@ claim_revised = Signal()
 claim_submitted = Signal()
 # kwargs: claim, by
 claim_retired = Signal()
+# kwargs: records, a list of (history row, the object it records), in the order written.
+# Sent by content.bulk, which writes simple-history rows itself (simple-history's own
+# post_create_historical_record is not sent for them); review.audit chains their events.
+history_created_in_bulk = Signal()

@@ -2,7 +2,8 @@
 
 Every governed model (each model with a django-simple-history manager in the
 content and review apps, including ones added later) gets one `AuditEvent` per
-history row, derived in `post_create_historical_record`: the actor is the
+history row, derived in `post_create_historical_record` (for the rows that
+content.bulk writes itself, in `history_created_in_bulk`): the actor is the
 history user (the named system user when there is none), the changes are
 `{field: [old, new]}` from `diff_against` the object's previous record, the
 reason is the history change reason. Business events that are not row changes
@@ -38,6 +39,8 @@ Audit write paths (also in the README)
 |                                           |          | the history row and event, as the system user               |
 | `QuerySet.update()`                       | blocked  | GovernedQuerySet (content/governance.py) raises NotAllowed  |
 | `bulk_update()`, `bulk_create()`          | blocked  | GovernedQuerySet                                            |
+| creating claims (content.bulk)            | recorded | it writes the history rows itself and sends                 |
+|                                           |          | history_created_in_bulk: `record_histories`, one chain step |
 | queryset `.delete()`                      | blocked  | GovernedQuerySet                                            |
 | instance `.delete()` (other models)       | recorded | simple-history's "-" record -> `<model>.deleted`            |
 | raw SQL UPDATE/DELETE on history,         | blocked  | database triggers (`install_append_only_triggers`)          |
@@ -83,6 +86,7 @@ from simple_history.models import HistoricalChanges
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 from simple_history.utils import get_m2m_reverse_field_name
 
+from content import signals as content_signals
 from content.governance import GovernedQuerySet
 from content.models import Article, Claim, ClaimVersion, NotAllowed, Reference, Section
 from review.models import AuditEvent, AuditVerification, Channel, Publication, Refusal
@@ -334,13 +338,20 @@ def record(
 
 
 def _append(*, actor: Any, changes: dict[str, Any], at: datetime, **fields: Any) -> AuditEvent:
-    """Link one event to the head of the chain, inside the caller's transaction.
+    """Link one event to the head of the chain, inside the caller's transaction (see _chain)."""
+    event = AuditEvent(actor=actor, actor_username=actor.get_username(), changes=jsonable(changes), at=at, **fields)
+    _chain([event])
+    return event
+
+
+def _chain(events: list[AuditEvent]) -> None:
+    """Link `events`, in order, to the head of the chain and insert them, inside the caller's transaction.
 
     1. Lock: PostgreSQL advisory transaction lock (held to the end of the
-       writer's transaction, so the next writer reads this event as its head);
+       writer's transaction, so the next writer reads these events' last as its head);
        on SQLite the IMMEDIATE transaction already holds the database write lock.
-    2. Read the head; id = head id + 1; prev_hash = head hash.
-    3. Hash the canonical content and insert.
+    2. Read the head; each event's id = previous id + 1, prev_hash = previous hash.
+    3. Hash each event's canonical content and insert them all.
     4. After commit, write the anchor file.
     """
     with transaction.atomic():
@@ -349,19 +360,13 @@ def _append(*, actor: Any, changes: dict[str, Any], at: datetime, **fields: Any)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
         head = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
-        event = AuditEvent(
-            id=head[0] + 1 if head else 1,
-            prev_hash=head[1] if head else GENESIS,
-            actor=actor,
-            actor_username=actor.get_username(),
-            changes=jsonable(changes),
-            at=at,
-            **fields,
-        )
-        event.hash = compute_hash(event)
-        event.save(force_insert=True)
+        last_id, last_hash = head if head else (0, GENESIS)
+        for event in events:
+            event.id, event.prev_hash = last_id + 1, last_hash
+            event.hash = compute_hash(event)
+            last_id, last_hash = event.id, event.hash
+        AuditEvent.objects.bulk_create(events)
         _anchor_after_commit(connection)
-    return event
 
 
 def _anchor_after_commit(connection: BaseDatabaseWrapper) -> None:
@@ -483,24 +488,89 @@ def history_changes(history_instance: Any) -> dict[str, list[Any]]:
     return changes
 
 
-def record_history(history_instance: Any, instance: Any = None) -> AuditEvent:
-    """The AuditEvent for one simple-history row."""
+def _event(history_instance: Any, instance: Any, changes: dict[str, list[Any]]) -> AuditEvent:
+    """The (unchained) AuditEvent of one simple-history row whose changes are known."""
     hist = type(history_instance)
     model = hist.instance_type
-    changes = history_changes(history_instance)
     m2m_names = {f.name for f in hist._history_m2m_fields}
     links = _links(model, lambda attname: getattr(history_instance, attname, None), instance)
-    return _append(
-        actor=_actor(history_instance.history_user),
-        type=derive_type(model._meta.model_name, history_instance.history_type, changes, m2m_names),
-        object_type=model._meta.model_name,
-        object_id=str(getattr(history_instance, model._meta.pk.attname)),
+    actor = _actor(history_instance.history_user)
+    return AuditEvent(
+        actor=actor,
+        actor_username=actor.get_username(),
+        type=derive_type(model._meta.model_name, history_instance.history_type, changes, m2m_names)[:60],
+        object_type=model._meta.model_name[:60],
+        object_id=str(getattr(history_instance, model._meta.pk.attname))[:60],
         history_id=history_instance.history_id,
         changes=changes,
         reason=history_instance.history_change_reason or "",
         at=history_instance.history_date,
         **links,
     )
+
+
+def record_history(history_instance: Any, instance: Any = None) -> AuditEvent:
+    """The AuditEvent for one simple-history row."""
+    event = _event(history_instance, instance, history_changes(history_instance))
+    _chain([event])
+    return event
+
+
+def _m2m_snapshots(rows: list[Any]) -> dict[tuple[int, str], list[Any]]:
+    """The sorted m2m targets of each history row, by (history_id, field name): one query per table and chunk."""
+    ids_of: dict[Any, list[int]] = {}
+    for row in rows:
+        ids_of.setdefault(type(row), []).append(row.history_id)
+    targets: dict[tuple[int, str], list[Any]] = {}
+    for hist, ids in ids_of.items():
+        for field in hist._history_m2m_fields:
+            snapshot = getattr(hist, field.name).model
+            target = get_m2m_reverse_field_name(field)
+            for start in range(0, len(ids), 500):  # under every backend's limit of query parameters
+                chunk = snapshot.objects.filter(history_id__in=ids[start : start + 500])
+                for history_id, value in chunk.values_list("history_id", target):
+                    targets.setdefault((history_id, field.name), []).append(value)
+    return {key: sorted(values) for key, values in targets.items()}
+
+
+def _diff(row: Any, previous: Any, m2m: dict[tuple[int, str], list[Any]]) -> dict[str, list[Any]]:
+    """history_changes of a "~" row against its previous row, both in memory: diff_against's fields and order."""
+    hist = type(row)
+    m2m_names = {f.name for f in hist._history_m2m_fields}
+    names = {f.name for f in hist.tracked_fields if f.editable} | m2m_names
+    changes: dict[str, list[Any]] = {}
+    for name in sorted(names):
+        if name in m2m_names:
+            old, new = m2m.get((previous.history_id, name), []), m2m.get((row.history_id, name), [])
+        else:
+            field = hist._meta.get_field(name)
+            old, new = field.value_from_object(previous), field.value_from_object(row)
+        if old != new:
+            changes[name] = [jsonable(old), jsonable(new)]
+    return changes
+
+
+def record_histories(records: list[tuple[Any, Any]]) -> list[AuditEvent]:
+    """The AuditEvents of many (history row, object) pairs written together, chained in one step.
+
+    A "~" row whose previous row of the same object is earlier in `records` is
+    diffed in memory (its m2m snapshots read in one query per table); any other
+    row goes through history_changes, as a row saved on its own does.
+    """
+    m2m = _m2m_snapshots([row for row, _ in records if row._history_m2m_fields])
+    last: dict[tuple[Any, Any], Any] = {}
+    events = []
+    for row, instance in records:
+        key = (type(row), getattr(row, type(row).instance_type._meta.pk.attname))
+        previous = last.get(key)
+        if row.history_type == "~" and previous is not None:
+            changes = _diff(row, previous, m2m)
+        else:
+            changes = history_changes(row)
+        events.append(_event(row, instance, changes))
+        last[key] = row
+    _chain(events)
+    return events
 
 
 @receiver(pre_create_historical_record, dispatch_uid="vetted_audit_history_user")
@@ -514,6 +584,11 @@ def _attribute_history(sender: Any, history_instance: Any, **kwargs: Any) -> Non
 def _history_to_event(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
     if is_governed(sender.instance_type):
         record_history(history_instance, instance)
+
+
+@receiver(content_signals.history_created_in_bulk, dispatch_uid="vetted_audit_bulk_history_events")
+def _bulk_history_to_events(sender: Any, records: list[tuple[Any, Any]], **kwargs: Any) -> None:
+    record_histories([(row, instance) for row, instance in records if is_governed(type(row).instance_type)])
 
 
 @receiver(post_save, dispatch_uid="vetted_audit_raw_save")

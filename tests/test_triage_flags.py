@@ -13,7 +13,7 @@ from django.db.models.signals import post_save
 from django.urls import reverse
 
 from content import receivers, triage
-from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion
+from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion, content_hash
 from review.audit import SYSTEM_USERNAME
 from tests.conftest import client_for
 from tests.test_library import approve, claims_of, import_claims
@@ -270,10 +270,15 @@ def test_it_sorts_the_queue_page_by_risk_and_shows_the_count(queued: list[Claim]
 
 
 def test_it_backfills_flags_for_claims_written_before_triage(author: User) -> None:
+    # A revision written as the app wrote it before triage existed: the version saved, no receiver.
+    (claim,) = claims_of(import_claims(author, PLAIN))
+    claim.text, claim.version, claim.content_hash = RISKY, 2, content_hash(RISKY, [])
+    claim._save_as(author, "Before triage")
+    claim.citations.clear()
     uid = "vetted_triage_new_version"
     post_save.disconnect(receivers.triage_new_version, sender=ClaimVersion, dispatch_uid=uid)
     try:
-        (claim,) = claims_of(import_claims(author, RISKY))
+        ClaimVersion.record(claim, author, "Before triage")
     finally:
         post_save.connect(receivers.triage_new_version, sender=ClaimVersion, dispatch_uid=uid)
     assert codes(claim) == set()
