@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import models, transaction
@@ -90,7 +91,10 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         for claim, refs in zip(claims, cited, strict=True):
             claim_rows.append(_history_row(claim_history, claim, "+", author, reason, now))
             if refs:
-                claim_rows.append(_history_row(claim_history, claim, "~", author, reason, now))
+                # A microsecond later, as when saved in turn: history.as_of() takes one row per object and time.
+                claim_rows.append(
+                    _history_row(claim_history, claim, "~", author, reason, now + timedelta(microseconds=1))
+                )
                 with_citations.append(claim_rows[-1])
         claim_history.objects.bulk_create(claim_rows)
         snapshot = claim_history.citations.model

@@ -22,6 +22,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -68,12 +69,21 @@ class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
         return audit.event_json(instance)
 
 
+class EventPagination(PageNumberPagination):
+    """Pages cut from the ids alone, then only the page's rows read (review.audit.page_ids)."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        ids = super().paginate_queryset(audit.page_ids(queryset), request, view)
+        return None if ids is None else audit.rows_of(queryset, ids)
+
+
 @extend_schema(parameters=FILTER_PARAMETERS)
 @method_decorator(use_replica, name="get")
 class AuditEvents(generics.ListAPIView[AuditEvent]):
     """The audit timeline in chain order, paginated."""
 
     serializer_class = AuditEventSerializer
+    pagination_class = EventPagination
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         user = self.request.user

@@ -114,13 +114,14 @@ def timeline(request: HttpRequest) -> HttpResponse:
         events = audit.filter_events(request.GET)
     except audit.FilterError as exc:
         return _bad_filter(request, exc)
-    page = Paginator(events.select_related("actor").order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    events = events.select_related("actor").order_by("-id")
+    page = Paginator(audit.page_ids(events), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "review/compliance_timeline.html",
         {
             "page": page,
-            "entries": entries(list(page.object_list)),
+            "entries": entries(audit.rows_of(events, page.object_list)),
             "filters": {name: request.GET.get(name, "") for name in FILTERS},
             "channels": Channel.objects.only("slug", "name").order_by("name"),
             "type_hints": TYPE_HINTS,
