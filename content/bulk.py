@@ -31,6 +31,10 @@ from content import library, signals, triage
 from content.governance import bulk_insert_bypassing_audit
 from content.models import Article, Claim, ClaimFlag, ClaimVersion, Reference, Section, content_hash
 
+# Rows per INSERT: bounds each statement's size on PostgreSQL (SQLite's own limit of
+# parameters makes Django cut smaller batches there).
+BATCH = 1000
+
 
 @dataclass(frozen=True)
 class NewClaim:
@@ -77,11 +81,11 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
                 )
             )
             cited.append(sorted({r.pk: r for r in item.citations}.values(), key=_reading_order))
-        bulk_insert_bypassing_audit(Claim, claims)
+        bulk_insert_bypassing_audit(Claim, claims, batch_size=BATCH)
 
         through = Claim.citations.through
         links = [through(claim_id=c.pk, reference_id=r.pk) for c, refs in zip(claims, cited, strict=True) for r in refs]
-        through.objects.bulk_create(links)
+        through.objects.bulk_create(links, batch_size=BATCH)
 
         # History of each claim: "+" as saved, then "~" once the citations are set (only if there are any).
         records: list[tuple[Any, models.Model]] = []
@@ -96,16 +100,17 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
                     _history_row(claim_history, claim, "~", author, reason, now + timedelta(microseconds=1))
                 )
                 with_citations.append(claim_rows[-1])
-        claim_history.objects.bulk_create(claim_rows)
+        claim_history.objects.bulk_create(claim_rows, batch_size=BATCH)
         snapshot = claim_history.citations.model
         links_of: dict[int, list[Any]] = {}
         for link in links:
             links_of.setdefault(link.claim_id, []).append(link)
-        snapshot.objects.bulk_create(
+        snapshots = [
             snapshot(history=row, id=link.pk, claim_id=link.claim_id, reference_id=link.reference_id)
             for row in with_citations
             for link in links_of[row.id]
-        )
+        ]
+        snapshot.objects.bulk_create(snapshots, batch_size=BATCH)
 
         versions = [
             ClaimVersion(
@@ -120,7 +125,7 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
             )
             for claim, refs in zip(claims, cited, strict=True)
         ]
-        ClaimVersion.objects.bulk_create(versions)
+        ClaimVersion.objects.bulk_create(versions, batch_size=BATCH)
         library.record_wordings(versions)
 
         # Triage flags of version 1, as content.receivers records them for a version saved on its own.
@@ -144,10 +149,10 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
                     )
                 )
         flags = [f for claim in claims for f in flags_of.get(claim.pk, [])]
-        bulk_insert_bypassing_audit(ClaimFlag, flags)
+        bulk_insert_bypassing_audit(ClaimFlag, flags, batch_size=BATCH)
         flag_history = ClaimFlag.history.model  # type: ignore[attr-defined]
         flag_rows = {f.pk: _history_row(flag_history, f, "+", author, why, now) for f in flags}
-        flag_history.objects.bulk_create(flag_rows.values())
+        flag_history.objects.bulk_create(flag_rows.values(), batch_size=BATCH)
 
         # Announce the history rows in the order one-at-a-time creation writes them: per claim,
         # its rows, then its flags' rows.

@@ -189,7 +189,7 @@ def record_wording(version: ClaimVersion) -> ClaimWording:
 
 def record_wordings(versions: Sequence[ClaimVersion]) -> list[ClaimWording]:
     """record_wording of many versions in one INSERT (content.bulk)."""
-    return ClaimWording.objects.bulk_create([_wording(v) for v in versions])
+    return ClaimWording.objects.bulk_create([_wording(v) for v in versions], batch_size=1000)
 
 
 def queue_matching(*versions: ClaimVersion) -> None:

@@ -365,7 +365,7 @@ def _chain(events: list[AuditEvent]) -> None:
             event.id, event.prev_hash = last_id + 1, last_hash
             event.hash = compute_hash(event)
             last_id, last_hash = event.id, event.hash
-        AuditEvent.objects.bulk_create(events)
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
         _anchor_after_commit(connection)
 
 
