@@ -132,15 +132,31 @@ def queue(request: HttpRequest) -> HttpResponse:
         return _forbidden(request, "The review queue is for medical reviewers.")
     filters = QueueFilterForm(request.GET)
     filters.is_valid()  # Invalid filters are shown as errors and left out; the valid ones still apply.
-    page = Paginator(queue_queryset(request.user, filters.cleaned_data), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    chosen = filters.cleaned_data
+    counts = _status_counts(request.user)
+    # Only the columns the rows show: the article's title, not its whole source text (a
+    # select_related would read ~10 kB per row), and no section, author or citations.
+    listed = (
+        queue_queryset(request.user, chosen)
+        .prefetch_related(None)
+        .select_related(None)
+        .select_related("article")
+        .only("text", "version", "approvals_needed", "submitted_at", "article__title")
     )
+    paginator = Paginator(listed, QUEUE_PAGE_SIZE)
+    filtered = any(chosen.get(f) for f in ("article", "grade", "tag")) or chosen.get("older_than_days") is not None
+    if not filtered:
+        # Unfiltered, the queue is every in-review claim this user sees: the status counts
+        # above already hold its length, so the paginator needs no COUNT of its own.
+        paginator.count = next(n for value, _, n in counts if value == ClaimStatus.IN_REVIEW)
+    page = paginator.get_page(request.GET.get("page"))
     claims = list(page.object_list)
+    opened = ClaimOpen.open_by_others(claims, request.user)
     # The article filter offers the articles on this page and the one filtered on: a list of
     # every article would grow with the data (1,000 options at 100k claims, most of the render).
     offered = Q(pk__in={c.article_id for c in claims})
-    if filters.cleaned_data.get("article"):
-        offered |= Q(pk=filters.cleaned_data["article"])
+    if chosen.get("article"):
+        offered |= Q(pk=chosen["article"])
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -151,8 +167,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "filters": filters,
-            "opened": ClaimOpen.open_by_others(claims, request.user),
-            "counts": _status_counts(request.user),
+            "opened": opened,
+            "counts": counts,
             "articles": visible_articles(request.user).filter(offered).only("id", "title").order_by("title"),
             "grades": EvidenceGrade.choices,
             "tags": NuanceTag.objects.order_by("name").only("slug", "name"),
