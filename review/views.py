@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +15,10 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 
 from content import diffing
@@ -125,6 +130,53 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "error.html", {"title": "Not allowed", "message": message}, status=403)
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of the queue page, worked out in Python so that the template only prints it.
+
+    With the template's own tags and filters ({% url %}, truncatechars, date, timesince) a row
+    cost ~250 µs, and 50 rows a third of the page (issue 6); done here, once per page where
+    they can be, they cost a fraction of that.
+    """
+
+    claim: Claim
+    url: str
+    text: str
+    article: str
+    submitted: str  # ISO 8601 in the current time zone, as the `date:"c"` filter writes it
+    waiting: str
+    open_by: list[str]
+
+
+def _truncate(text: str, length: int) -> str:
+    """Django's truncatechars, minus its character-by-character walk when the text fits (most claims)."""
+    if len(text) <= length and unicodedata.is_normalized("NFC", text):
+        return text
+    return Truncator(text).chars(length)
+
+
+def _queue_rows(claims: list[Claim], opened: dict[int, list[str]]) -> list[QueueRow]:
+    now = timezone.now()
+    # One reverse() per page, not per row: the review links differ only in the claim id.
+    link = reverse("claim_review", args=[0]).replace("/0/", "/{}/")
+    titles = {a.pk: _truncate(a.title, 40) for a in {c.article for c in claims}}
+    rows = []
+    for c in claims:
+        at = c.submitted_at
+        rows.append(
+            QueueRow(
+                claim=c,
+                url=link.format(c.pk),
+                text=_truncate(c.text, 110),
+                article=titles[c.article_id],
+                submitted=timezone.localtime(at).isoformat() if at else "",
+                waiting=timesince(at, now) if at else "",
+                open_by=opened.get(c.pk, []),
+            )
+        )
+    return rows
+
+
 @require_GET
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
@@ -164,6 +216,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "review/queue.html",
         {
             "claims": claims,
+            "rows": _queue_rows(claims, opened),
             "page": page,
             "query": query.urlencode(),
             "filters": filters,
