@@ -12,10 +12,12 @@ from django.test import Client
 from django.utils import timezone
 
 from content.models import Claim, ClaimStatus
+from review import views
 from review.models import DEFAULT_MEANING, REJECT_MEANING, ClaimOpen, NuanceTag, Refusal, Review
 from tests import review_helpers
 from tests.conftest import PASSWORD, client_for
 from tests.review_helpers import approve, fresh, queue_of, request_changes, revise, snapshot
+from tests.test_publishing import claims_of, make_article
 
 fast_passwords = review_helpers.fast_passwords
 immediate_tasks = review_helpers.immediate_tasks
@@ -182,6 +184,32 @@ def test_it_forgets_a_stale_open_mark(author: User, reviewer: User, second_revie
     assert client_for(second_reviewer).get("/review/queue/").context["opened"] == {}
 
 
+def test_it_links_each_row_to_its_review_page_and_shortens_long_text(author: User, reviewer: User) -> None:
+    short, long = claims_of(make_article(author, ["Walking helps.", "A" * 120], title="T" * 45))
+    for c in (short, long):
+        c.submit(by=author)
+    page = client_for(reviewer).get("/review/queue/").content.decode()
+    assert f'<a href="/claims/{short.pk}/review/">#{short.pk} Walking helps.</a>' in page
+    assert f'<a href="/claims/{long.pk}/review/">#{long.pk} {"A" * 109}…</a>' in page
+    assert f"<td>{'T' * 39}…</td>" in page
+
+
+def test_it_counts_what_the_filters_leave(author: User, reviewer: User) -> None:
+    queue_of(author, 2)
+    wanted = queue_of(author, 3)
+    client = client_for(reviewer)
+    assert "5 waiting" in text(client.get("/review/queue/"))
+    assert "3 waiting" in text(client.get(f"/review/queue/?article={wanted[0].article_id}"))
+
+
+def test_it_pages_the_queue(author: User, reviewer: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 2)
+    claims = queue_of(author, 3)
+    client = client_for(reviewer)
+    assert "Page 1 of 2" in text(client.get("/review/queue/"))
+    assert [c.pk for c in client.get("/review/queue/?page=2").context["claims"]] == [claims[2].pk]
+
+
 @pytest.mark.parametrize("n", [2, 20])
 def test_it_renders_the_queue_in_a_fixed_number_of_queries(
     author: User, reviewer: User, second_reviewer: User, n: int, django_assert_max_num_queries: Any
@@ -191,7 +219,7 @@ def test_it_renders_the_queue_in_a_fixed_number_of_queries(
         approve(c, reviewer, grade="low")
         ClaimOpen.touch(c, reviewer)
     client = client_for(second_reviewer)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         response = client.get("/review/queue/")
     assert len(response.context["claims"]) == n
 
@@ -209,7 +237,7 @@ def test_it_filters_the_queue_by_grade_and_tag_in_a_fixed_number_of_queries(
     for c in claims[::2]:
         approve(c, reviewer, grade="low", tags=[tags["omits-adverse-effects"]])
     client = client_for(second_reviewer)
-    with django_assert_max_num_queries(15):  # one more than the plain queue: validating the tag
+    with django_assert_max_num_queries(14):  # two more than the plain queue: validating the tag, counting the matches
         response = client.get("/review/queue/?grade=low&tag=omits-adverse-effects")
     assert len(response.context["claims"]) == len(claims[::2])
 

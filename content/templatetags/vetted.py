@@ -18,8 +18,3 @@ def markdown_filter(text: str) -> SafeString:
 def status_badge(status: str) -> SafeString:
     label = ClaimStatus(status).label if status in ClaimStatus.values else status
     return format_html('<span class="badge badge-{}">{}</span>', status, label)
-
-
-@register.filter
-def get_item(mapping: dict[object, object], key: object) -> object:
-    return mapping.get(key, ())
