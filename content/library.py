@@ -29,7 +29,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from rapidfuzz import fuzz, process
 
 from content.importing import normalise_claim_text
@@ -303,10 +303,15 @@ def match_versions(version_ids: Iterable[int]) -> list[LibraryMatch]:
 
 
 def _still_approved() -> QuerySet[LibraryMatch]:
-    """Matches whose approved claim is still approved at the matched version, best first."""
-    return LibraryMatch.objects.filter(
-        matched_claim__status=ClaimStatus.APPROVED, matched_claim__approved_version=F("matched_version")
-    ).order_by("-exact", "-similarity", "id")
+    """Matches whose approved claim is still approved at the matched version, best first.
+
+    A correlated EXISTS rather than a join: with a join SQLite may start from every
+    approved claim (33,000 at 100k claims) instead of the page's claims' matches.
+    """
+    approved = Claim.objects.filter(
+        pk=OuterRef("matched_claim_id"), status=ClaimStatus.APPROVED, approved_version=OuterRef("matched_version")
+    )
+    return LibraryMatch.objects.filter(Exists(approved)).order_by("-exact", "-similarity", "id")
 
 
 def live_matches_prefetch() -> Prefetch[Any]:

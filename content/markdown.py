@@ -1,5 +1,6 @@
 """The one place Markdown becomes HTML. Everything it returns is sanitised."""
 
+import functools
 import re
 import threading
 
@@ -49,6 +50,9 @@ def _converter() -> md.Markdown:
     return converter
 
 
+# A pure function of the text, and lists show the same claims again and again (the queue,
+# feeds): the most recent texts are kept, about 2 MB per process at most.
+@functools.lru_cache(maxsize=2048)
 def render(text: str) -> str:
     """Markdown -> sanitised HTML. Raw HTML in the source is escaped or dropped."""
     html = _converter().reset().convert(_LIST_AFTER_TEXT.sub(r"\1\n\n", text))
