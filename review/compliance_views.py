@@ -114,7 +114,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
         events = audit.filter_events(request.GET)
     except audit.FilterError as exc:
         return _bad_filter(request, exc)
-    events = events.select_related("actor").order_by("-id")
+    events = events.select_related("actor").reverse()  # newest first
     page = Paginator(audit.page_ids(events), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

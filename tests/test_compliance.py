@@ -119,6 +119,18 @@ def test_it_filters_the_timeline_by_actor_type_and_dates(claim: Claim, author: U
     assert len(response.context["entries"]) == 2
 
 
+def test_a_date_range_keeps_chain_order_and_pages(author: User, compliance: User) -> None:
+    notes(author, 60)
+    client = client_for(compliance)  # logging in is an event too
+    chain = list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
+    today = {"since": "2000-01-01", "until": "2999-12-31"}
+    first, second = (client.get("/compliance/", {**today, "page": n}) for n in (1, 2))
+    shown = [e.event.pk for page in (first, second) for e in page.context["entries"]]
+    assert shown == chain[::-1]  # newest first, across both pages
+    api = client.get("/api/v1/audit/events/", today).json()
+    assert [e["id"] for e in api["results"]] == chain[:50] and api["count"] == len(chain)
+
+
 @pytest.mark.parametrize("n", [2, 20])
 def test_it_renders_the_timeline_in_a_fixed_number_of_queries(
     n: int, author: User, compliance: User, django_assert_max_num_queries: Any
