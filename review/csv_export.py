@@ -2,7 +2,8 @@
 
 The reference is Python's csv.writer, excel dialect: cells joined by commas, each line ending
 in CRLF, a cell quoted (with its quotes doubled) when it holds a comma, a quote, CR or LF, and
-NULL written as nothing. Cells made with `formula_guard=True` also get a ' before a leading
+NULL written as nothing (csv.writer also quotes a line's only cell when it is empty; these
+lines have several). Cells made with `formula_guard=True` also get a ' before a leading
 = + - @ tab or CR, so that a spreadsheet shows them as text instead of running them. Cells made
 with `verbatim=True` are for values that never need quotes (ids, times, hashes): SQLite writes
 them without testing them.
@@ -12,11 +13,11 @@ them without testing them.
   COPY quotes an empty string ("") to tell it from NULL, so each cell is NULLIF(cell, '');
   COPY ends a line with LF, so each line's LF becomes CRLF.
 - SQLite: the line is built in SQL (one printf() per line) except for doubling the quotes
-  inside quoted cells: SQLite's replace() is a byte loop in its interpreter and was a quarter
-  of the export's time. Instead a quoted cell is wrapped in the byte 0xFF, which never occurs
-  in UTF-8 text, and Python doubles every quote of a batch of lines and turns the 0xFF bytes
-  into quotes: two passes of bytes.replace() over the batch. (printf's %s ends a value at a NUL
-  character; PostgreSQL cannot store one and Django's forms and the API refuse it.)
+  inside quoted cells: SQLite's replace() is a byte loop and was a fifth of the export's work.
+  Instead a quoted cell is wrapped in the byte 0xFF, which never occurs in UTF-8 text, and
+  Python doubles every quote of a batch of lines and turns the 0xFF bytes into quotes: two
+  passes of bytes.replace() over the batch. (printf's %s ends a value at a NUL character;
+  PostgreSQL cannot store one and Django's forms and the API refuse it.)
 
 Both keep the queryset's filters and ordering and stream: memory is one batch of lines.
 """
