@@ -7,6 +7,7 @@ is set, that PostgreSQL database (a scratch one: it is flushed when the size
 changes); each in its own child process, results side by side in one file.
 The data set is reused when it already has the requested size; BENCH_REBUILD=1
 forces a rebuild. BENCH_REQUESTS (30) timed requests per page after BENCH_WARMUP (3).
+BENCH_NOTE: what else ran on the machine, stored with its load average.
 
 Steps: migrate + generate_load_data (timed); a superuser in every role group,
 logged in by a session made in-process (SessionStore) before gunicorn starts;
@@ -436,7 +437,8 @@ def machine() -> dict[str, Any]:
     )
     return {
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "shared": "2 cores shared with other jobs (other helpers' tests and servers) while this ran",
+        # What else ran on the machine, as the person running the benchmark states it (BENCH_NOTE).
+        "note": os.environ.get("BENCH_NOTE", ""),
         "nproc": os.cpu_count(),
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
