@@ -88,7 +88,6 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         through.objects.bulk_create(links, batch_size=BATCH)
 
         # History of each claim: "+" as saved, then "~" once the citations are set (only if there are any).
-        records: list[tuple[Any, models.Model]] = []
         claim_history = Claim.history.model  # type: ignore[attr-defined]
         claim_rows: list[Any] = []
         with_citations: list[Any] = []
@@ -159,6 +158,7 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         rows_of: dict[int, list[Any]] = {}
         for row in claim_rows:
             rows_of.setdefault(row.id, []).append(row)
+        records: list[tuple[Any, models.Model]] = []
         for claim in claims:
             records.extend((row, claim) for row in rows_of[claim.pk])
             records.extend((flag_rows[f.pk], f) for f in flags_of.get(claim.pk, []))
