@@ -27,7 +27,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from content import library, signals, triage
+from content import flagging, library, signals, triage
 from content.governance import bulk_insert_bypassing_audit
 from content.models import Article, Claim, ClaimFlag, ClaimVersion, Reference, Section, content_hash
 
@@ -116,7 +116,7 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
                 claim=claim,
                 version=1,
                 text=claim.text,
-                citations=[{**r.as_json(), "key": r.key} for r in refs],
+                citations=[r.as_citation() for r in refs],
                 content_hash=claim.content_hash,
                 changed_by=author,
                 changed_at=now,
@@ -129,24 +129,15 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
 
         # Triage flags of version 1, as content.receivers records them for a version saved on its own.
         flags_of: dict[int, list[ClaimFlag]] = {}
-        why = f"Triage rules v{triage.RULES_VERSION} on version 1"
+        why = flagging.flag_reason(1)
         for claim, refs in zip(claims, cited, strict=True):
-            works = [triage.Cited(label=r.label, year=r.year, status=r.status, reason=r.status_reason) for r in refs]
-            seen: set[tuple[str, str]] = set()
+            works = [flagging.as_cited(r) for r in refs]
+            seen: set[tuple[str, str]] = set()  # save_flag's "already on this version", in memory
             for flag in triage.assess(claim.text, works, year=now.year):
-                if (flag.code, flag.evidence) in seen:
-                    continue
-                seen.add((flag.code, flag.evidence))
-                flags_of.setdefault(claim.pk, []).append(
-                    ClaimFlag(
-                        claim=claim,
-                        version=1,
-                        code=flag.code.value,
-                        evidence=flag.evidence,
-                        why=flag.why,
-                        rules_version=triage.RULES_VERSION,
-                    )
-                )
+                if (flag.code, flag.evidence) not in seen:
+                    seen.add((flag.code, flag.evidence))
+                    # claim=, not claim_id=: the audit event's article link then needs no query.
+                    flags_of.setdefault(claim.pk, []).append(flagging.new_flag(flag, version=1, claim=claim))
         flags = [f for claim in claims for f in flags_of.get(claim.pk, [])]
         bulk_insert_bypassing_audit(ClaimFlag, flags, batch_size=BATCH)
         flag_history = ClaimFlag.history.model  # type: ignore[attr-defined]

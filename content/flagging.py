@@ -13,15 +13,33 @@ from content import triage
 from content.models import Claim, ClaimFlag, ClaimVersion, Reference
 
 
+def as_cited(ref: Reference) -> triage.Cited:
+    """What triage needs to know of one cited work, with its current status."""
+    return triage.Cited(label=ref.label, year=ref.year, status=ref.status, reason=ref.status_reason)
+
+
 def cited_works(version: ClaimVersion) -> list[triage.Cited]:
     """The works a version cites, with their current status (a retraction after the fact counts)."""
     ids = [int(c["id"]) for c in version.citations if isinstance(c, dict) and c.get("id")]
     refs = {r.pk: r for r in Reference.objects.filter(pk__in=ids)}
-    return [
-        triage.Cited(label=ref.label, year=ref.year, status=ref.status, reason=ref.status_reason)
-        for ref in (refs.get(pk) for pk in ids)
-        if ref is not None
-    ]
+    return [as_cited(ref) for ref in (refs.get(pk) for pk in ids) if ref is not None]
+
+
+def flag_reason(version: int) -> str:
+    """The change reason of the flags the rules raise on a version."""
+    return f"Triage rules v{triage.RULES_VERSION} on version {version}"
+
+
+def new_flag(flag: triage.Flag, *, version: int, **claim: Any) -> ClaimFlag:
+    """An unsaved ClaimFlag row for one raised flag; `claim` is claim= or claim_id=."""
+    return ClaimFlag(
+        **claim,
+        version=version,
+        code=flag.code.value,
+        evidence=flag.evidence,
+        why=flag.why,
+        rules_version=triage.RULES_VERSION,
+    )
 
 
 # record_flags() default: attribute flags to the version's writer.
@@ -32,14 +50,7 @@ def save_flag(claim_id: int, version: int, flag: triage.Flag, *, actor: Any, rea
     """Record one flag unless the same advice is already on this version (then None)."""
     if ClaimFlag.objects.filter(claim_id=claim_id, version=version, code=flag.code, evidence=flag.evidence).exists():
         return None
-    row = ClaimFlag(
-        claim_id=claim_id,
-        version=version,
-        code=flag.code.value,
-        evidence=flag.evidence,
-        why=flag.why,
-        rules_version=triage.RULES_VERSION,
-    )
+    row = new_flag(flag, version=version, claim_id=claim_id)
     row._history_user = actor  # type: ignore[attr-defined]
     row._change_reason = reason  # type: ignore[attr-defined]
     row.save()
@@ -53,7 +64,7 @@ def record_flags(version: ClaimVersion, *, actor: Any = _WRITER) -> list[ClaimFl
     given (a backfill passes None: the audit trail then names the system user).
     """
     flags = triage.assess(version.text, cited_works(version), year=timezone.now().year)
-    reason = f"Triage rules v{triage.RULES_VERSION} on version {version.version}"
+    reason = flag_reason(version.version)
     by = version.changed_by if actor is _WRITER else actor
     saved = [save_flag(version.claim_id, version.version, f, actor=by, reason=reason) for f in flags]
     return [row for row in saved if row is not None]

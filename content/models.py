@@ -138,6 +138,10 @@ class Reference(models.Model):
     def as_json(self) -> dict[str, Any]:
         return {"id": self.pk, "label": self.label, "authors": self.authors, "year": self.year}
 
+    def as_citation(self) -> dict[str, Any]:
+        """How a ClaimVersion records this work among its citations."""
+        return {**self.as_json(), "key": self.key}
+
 
 class Article(models.Model):
     title = models.CharField(max_length=300)
@@ -407,7 +411,7 @@ class ClaimVersion(models.Model):
             claim=claim,
             version=claim.version,
             text=claim.text,
-            citations=[{**ref.as_json(), "key": ref.key} for ref in refs],
+            citations=[ref.as_citation() for ref in refs],
             content_hash=claim.content_hash,
             changed_by=by,
             change_reason=reason,

@@ -91,3 +91,7 @@ class QueueFilterForm(forms.Form):
         if slug and not NuanceTag.objects.filter(slug=slug).exists():
             raise ValidationError(f"No nuance tag “{slug}”.")
         return slug
+
+    def narrows(self) -> bool:
+        """Whether a valid filter (anything but the sort) leaves some in-review claims out."""
+        return any(value not in (None, "") for name, value in self.cleaned_data.items() if name != "sort")

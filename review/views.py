@@ -196,8 +196,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         .only("text", "version", "approvals_needed", "submitted_at", "article__title")
     )
     paginator = Paginator(listed, QUEUE_PAGE_SIZE)
-    filtered = any(chosen.get(f) for f in ("article", "grade", "tag")) or chosen.get("older_than_days") is not None
-    if not filtered:
+    if not filters.narrows():
         # Unfiltered, the queue is every in-review claim this user sees: the status counts
         # above already hold its length, so the paginator needs no COUNT of its own.
         paginator.count = next(n for value, _, n in counts if value == ClaimStatus.IN_REVIEW)
@@ -217,10 +216,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "claims": claims,
             "rows": _queue_rows(claims, opened),
+            "opened": opened,
             "page": page,
             "query": query.urlencode(),
             "filters": filters,
-            "opened": opened,
             "counts": counts,
             "articles": visible_articles(request.user).filter(offered).only("id", "title").order_by("title"),
             "grades": EvidenceGrade.choices,

@@ -511,7 +511,7 @@ class Command(BaseCommand):
         publication_of: dict[int, Publication],
     ) -> None:
         author, ref = self.author, claim._load_ref  # type: ignore[attr-defined]
-        cited = [{**ref.as_json(), "key": ref.key}]
+        cited = [ref.as_citation()]
         last: Any = None
         for version in range(1, self.versions + 1):
             text = claim.text if version == self.versions else self._text_of(claim, version)
