@@ -6,11 +6,13 @@ or critical violations) and saves a screenshot under test-results/e2e/.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from content.models import Article, Claim, ClaimStatus
 from review.audit import system_user
@@ -96,7 +98,8 @@ class Journey:
         page.get_by_label(decision, exact=True).check()
         if password is not None:
             page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Record review").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Record review").click()
 
 
 @pytest.fixture
@@ -127,7 +130,7 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     page.evaluate("document.querySelector('form[data-progress]').addEventListener('submit', e => e.preventDefault())")
     page.get_by_role("button", name="Import").click()
     progress = page.locator("#import-progress")
-    assert progress.is_visible()
+    expect(progress).to_be_visible()
     assert "Importing" in progress.inner_text() and "characters" in progress.inner_text()
     assert page.get_by_role("button", name="Import").is_disabled()
     journey.check(page, "import-progress")
@@ -142,7 +145,7 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     page.get_by_label("Why merge?").first.fill("The importer split one thought in two")
     page.locator(f"#claim-{first.pk}").get_by_role("button", name="Merge").click()
     page.get_by_text("Merged the claim with the next one").wait_for()
-    assert page.locator("li.claim").count() == 2
+    expect(page.locator("li.claim")).to_have_count(2)
     journey.check(page, "article-after-merge")
 
     page.goto(f"{base}/articles/import/")
@@ -179,20 +182,23 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     # The author reads the note on the home page, then on the claim; revises and resubmits.
     page.goto(f"{base}/")
     sent_back = page.locator("section", has=page.locator("#changes-h"))
-    assert sent_back.get_by_text("Say how much sleep is associated with mood").is_visible()
+    expect(sent_back.get_by_text("Say how much sleep is associated with mood")).to_be_visible()
     journey.check(page, "author-home-sent-back")
     phone = journey.open_as("alice", width=390)
     journey.fits(phone)
     journey.check(phone, "author-home-phone")
     page.goto(f"{base}/claims/{first.pk}/")
-    assert page.get_by_text("Say how much sleep is associated with mood").is_visible()
+    expect(page.get_by_text("Say how much sleep is associated with mood")).to_be_visible()
     journey.check(page, "author-sees-feedback")
-    page.get_by_role("link", name="Revise").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Revise").click()
     page.get_by_label("Text").fill("Regular sleep is associated with better mood in adults (Walker, 2017).")
     page.get_by_label("Why are you changing it?").fill("Reviewer asked for an association, not a cause")
-    page.get_by_role("button", name="Save as a new version").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save as a new version").click()
     page.goto(f"{base}/claims/{first.pk}/")
-    page.get_by_role("button", name="Submit for review").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit for review").click()
     first.refresh_from_db()
     assert (first.status, first.version) == (ClaimStatus.IN_REVIEW, 3)
 
@@ -205,7 +211,7 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
         tags=("Omits adverse effects",),
         password="not my password",
     )
-    assert bob.get_by_text("Wrong password").is_visible()
+    expect(bob.get_by_text("Wrong password")).to_be_visible()
     journey.check(bob, "wrong-password")
     journey.review(
         bob, first, grade="High certainty", decision="Approve", tags=("Omits adverse effects",), password=PASSWORD
@@ -237,19 +243,19 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     # The publisher: social refuses the tagged claim with its reasons; the website takes the article.
     paula = journey.open_as("paula")
     ready = paula.locator("section", has=paula.locator("#ready-h"))
-    assert ready.get_by_role("link", name=f"#{first.pk} Regular sleep").is_visible()
+    expect(ready.get_by_role("link", name=f"#{first.pk} Regular sleep")).to_be_visible()
     journey.check(paula, "publisher-home")
     paula.goto(f"{base}/claims/{first.pk}/publish/")
     social = paula.locator("#channel-social")
-    assert social.get_by_text("Does not meet policy").is_visible()
-    assert social.get_by_text("blocked by tag Omits adverse effects").is_visible()
-    assert social.get_by_role("button", name="Publish").count() == 0
+    expect(social.get_by_text("Does not meet policy")).to_be_visible()
+    expect(social.get_by_text("blocked by tag Omits adverse effects")).to_be_visible()
+    expect(social.get_by_role("button", name="Publish")).to_have_count(0)
     journey.check(paula, "publish-claim-refused")
     # The untagged claim meets the social channel's policy and goes out there.
     paula.goto(f"{base}/claims/{third.pk}/publish/")
     with paula.expect_navigation():
         paula.locator("#channel-social").get_by_role("button", name="Publish").click()
-    assert paula.locator("#channel-social").get_by_text("Live and current").is_visible()
+    expect(paula.locator("#channel-social").get_by_text("Live and current")).to_be_visible()
     journey.check(paula, "publish-claim-social")
     paula.goto(f"{base}/articles/{article.pk}/publish/")
     with paula.expect_navigation():
@@ -266,16 +272,16 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     assert "Walker, 2017" in provenance
     assert "Medically reviewed" in reader.content()
     journey.check(reader, "public-page-phone")
-    assert reader.get_by_text("Regular sleep is associated with better mood in adults").is_visible()
+    expect(reader.get_by_text("Regular sleep is associated with better mood in adults")).to_be_visible()
     assert "MedicalWebPage" in reader.content()
     assert reader.evaluate("document.documentElement.scrollWidth") <= 390
 
     # Compliance: timeline for the claim, the dossier, the CSV export and verification.
     charlie = journey.open_as("charlie")
     events = charlie.locator("section", has=charlie.locator("#events-h"))
-    assert events.locator("tbody tr").count() == 8
-    assert charlie.get_by_text("Not verified yet").is_visible()
-    assert charlie.locator("#fig-status").get_by_role("row", name="Approved 2").is_visible()
+    expect(events.locator("tbody tr")).to_have_count(8)
+    expect(charlie.get_by_text("Not verified yet")).to_be_visible()
+    expect(charlie.locator("#fig-status").get_by_role("row", name="Approved 2")).to_be_visible()
     journey.check(charlie, "compliance-home")
     # htmx: another period swaps the charts in place (the page itself is not reloaded).
     charlie.evaluate("window.stillHere = true")
@@ -288,10 +294,12 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     journey.check(phone, "compliance-home-phone")
     charlie.goto(f"{base}/compliance/")
     charlie.get_by_label("Claim #").fill(str(first.pk))
-    charlie.get_by_role("button", name="Filter").click()
+    with charlie.expect_navigation():
+        charlie.get_by_role("button", name="Filter").click()
+    expect(charlie).to_have_url(re.compile(rf"/compliance/\?(.*&)?claim={first.pk}(&|$)"))
     journey.check(charlie, "timeline-for-claim")
     charlie.goto(f"{base}/compliance/claims/{first.pk}/dossier/")
-    assert charlie.get_by_text("Reviewer asked for an association, not a cause").first.is_visible()
+    expect(charlie.get_by_text("Reviewer asked for an association, not a cause").first).to_be_visible()
     journey.check(charlie, "dossier")
     with charlie.expect_download() as download:
         charlie.goto(f"{base}/compliance/?claim={first.pk}")
