@@ -17,6 +17,12 @@ PASSWORD = "correct horse battery staple"
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "sample-article.txt"
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: Any) -> None:
+    """Hash test passwords cheaply (PBKDF2 takes 0.4 s a user here); signing still checks them for real."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def audit_anchor_outside_the_work_tree(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests that commit (live server, transactional) must not move the developer's var/audit-anchor.json."""

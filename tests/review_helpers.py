@@ -19,15 +19,6 @@ from tests.conftest import PASSWORD, first_claim
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    """Hash test passwords cheaply: signing checks the password on every approval.
-
-    Autouse in every module that binds it, so it runs before the persona fixtures create users.
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def immediate_tasks(settings: Any) -> None:
     """Run django-tasks in the request, so notices land in mail.outbox."""

@@ -25,12 +25,6 @@ from tests.review_helpers import approve, fresh
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def quick_hashing(settings: Any) -> None:
-    """Signing checks the password on every approval: hash cheaply in tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(autouse=True)
 def anchor_file(settings: Any, tmp_path: Path) -> Path:
     settings.AUDIT_ANCHOR_PATH = tmp_path / "anchor" / "audit-anchor.json"
@@ -101,7 +95,6 @@ def test_it_records_a_claims_citation_changes_as_reference_ids(sample_article: A
     assert event.type == "claim.citations.changed"
 
 
-@pytest.mark.usefixtures("quick_hashing")
 def test_it_ties_a_signature_to_its_claim_through_its_review(
     sample_article: Article, author: User, reviewer: User
 ) -> None:
@@ -114,7 +107,6 @@ def test_it_ties_a_signature_to_its_claim_through_its_review(
     assert event.changes["printed_name"] == [None, "Bob Reviewer"]
 
 
-@pytest.mark.usefixtures("quick_hashing")
 def test_it_records_who_approved_and_why(sample_article: Article, author: User, reviewer: User) -> None:
     claim = first_claim(sample_article)
     claim.submit(by=author)
@@ -177,7 +169,6 @@ def test_it_does_not_attribute_a_later_write_to_the_user_of_a_request_that_raise
 # --- business events ----------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("quick_hashing")
 def test_it_records_a_refused_review_attempt(sample_article: Article, author: User, reviewer: User) -> None:
     claim = first_claim(sample_article)
     claim.submit(by=author)

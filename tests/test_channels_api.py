@@ -15,7 +15,7 @@ from review.models import Channel, ChannelToken, hash_channel_key
 from review.publishing import publish_article as publish_article_verb
 from review.publishing import publish_claim
 from tests.conftest import client_for
-from tests.test_publishing import approve, claims_of, fast_passwords, load_channels, make_article  # noqa: F401
+from tests.test_publishing import approve, claims_of, load_channels, make_article
 
 FEED_FIELDS = {
     "claim",

@@ -24,12 +24,6 @@ from tests.review_helpers import approve, fresh
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def quick_hashing(settings: Any) -> None:
-    """Signing checks the password on every approval: hash cheaply in tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(autouse=True)
 def anchor_file(settings: Any, tmp_path: Path) -> Path:
     settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchor.json"
@@ -42,7 +36,7 @@ def claim(sample_article: Article) -> Claim:
 
 
 @pytest.fixture
-def signed(quick_hashing: None, claim: Claim, author: User, reviewer: User) -> Claim:
+def signed(claim: Claim, author: User, reviewer: User) -> Claim:
     claim.submit(by=author)
     approve(fresh(claim), reviewer)
     return fresh(claim)

@@ -21,7 +21,6 @@ from tests import review_helpers
 from tests.conftest import client_for, import_text, numbered_text
 from tests.review_helpers import approve, request_changes
 
-fast_passwords = review_helpers.fast_passwords
 tags = review_helpers.tags
 
 

@@ -26,12 +26,6 @@ from tests.conftest import PASSWORD, client_for
 _numbers = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    # Signing checks the password; a fast hasher keeps many approvals quick (the check itself is real).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def load_channels() -> dict[str, Channel]:
     """The five demo channels (and nuance tags) from fixtures/, loaded the way seed_demo does."""
     load_vocabulary(system_user())

@@ -16,7 +16,7 @@ from content.models import Article, Claim
 from review.models import ArticlePublication, Channel, Publication
 from review.publishing import publish_article, publish_claim, withdraw_article_publication
 from tests.conftest import client_for
-from tests.test_publishing import approve, claims_of, fast_passwords, load_channels, make_article  # noqa: F401
+from tests.test_publishing import approve, claims_of, load_channels, make_article
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from django.utils import timezone
 from content.models import Article, Claim, ClaimStatus, Reference
 from review.publishing import publish_article
 from review.publishing_views import PUBLIC_CHANNEL
-from tests.test_publishing import approve, claims_of, fast_passwords, load_channels, make_article  # noqa: F401
+from tests.test_publishing import approve, claims_of, load_channels, make_article
 
 Targets = dict[str, Any]
 

@@ -20,7 +20,7 @@ from review.publishing import PolicyRefused, publish_article, publish_claim, ser
 from review.retraction import retract_reference
 from tests.conftest import PASSWORD, client_for
 from tests.review_helpers import approve as approve_version
-from tests.review_helpers import fast_passwords, immediate_tasks, make_reviewer  # noqa: F401 (fixtures)
+from tests.review_helpers import immediate_tasks, make_reviewer  # noqa: F401 (fixtures)
 from tests.test_library import approve, claims_of, import_claims, make_channel, publish
 
 pytestmark = pytest.mark.django_db

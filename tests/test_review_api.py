@@ -16,7 +16,6 @@ from tests import review_helpers
 from tests.conftest import PASSWORD, client_for
 from tests.review_helpers import approve, fresh, queue_of, request_changes, revise, snapshot
 
-fast_passwords = review_helpers.fast_passwords
 tags = review_helpers.tags
 claim = review_helpers.claim
 

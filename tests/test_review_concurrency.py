@@ -32,7 +32,6 @@ from tests import review_helpers
 from tests.conftest import PASSWORD, first_claim, import_text, numbered_text
 from tests.review_helpers import fresh, make_reviewer, request_changes, revise
 
-fast_passwords = review_helpers.fast_passwords
 tags = review_helpers.tags
 
 REVIEWERS = 10

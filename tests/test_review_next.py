@@ -5,11 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 
 from content.models import Claim
-from tests import review_helpers
 from tests.conftest import client_for, import_text, numbered_text
 from tests.review_helpers import approve
-
-fast_passwords = review_helpers.fast_passwords
 
 
 def waiting(author: User, n: int) -> list[Claim]:

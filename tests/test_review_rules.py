@@ -41,7 +41,6 @@ from tests import review_helpers
 from tests.conftest import PASSWORD
 from tests.review_helpers import approve, fresh, reject, request_changes, revise, snapshot
 
-fast_passwords = review_helpers.fast_passwords
 immediate_tasks = review_helpers.immediate_tasks
 tags = review_helpers.tags
 claim = review_helpers.claim

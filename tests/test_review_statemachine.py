@@ -49,10 +49,7 @@ from review.models import (
     signing_locked,
 )
 from review.retraction import RETURNABLE, return_to_review
-from tests import review_helpers
 from tests.conftest import PASSWORD
-
-fast_passwords = review_helpers.fast_passwords
 
 # Weighted so that random runs reach review often, while everyone still tries everything.
 EDITORS = st.sampled_from(["author", "author", "author", "reviewer", "outsider"])

@@ -19,7 +19,6 @@ from tests.conftest import PASSWORD, client_for
 from tests.review_helpers import approve, fresh, queue_of, request_changes, revise, snapshot
 from tests.test_publishing import claims_of, make_article
 
-fast_passwords = review_helpers.fast_passwords
 immediate_tasks = review_helpers.immediate_tasks
 tags = review_helpers.tags
 claim = review_helpers.claim

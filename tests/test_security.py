@@ -24,7 +24,6 @@ from review.models import AuditEvent, Decision, EvidenceGrade
 from tests import review_helpers
 from tests.conftest import PASSWORD
 
-fast_passwords = review_helpers.fast_passwords
 claim = review_helpers.claim
 
 LOGIN = "/accounts/login/"

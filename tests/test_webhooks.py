@@ -23,7 +23,7 @@ from content.models import Claim
 from review import webhooks
 from review.models import Channel, DeliveryStatus, Publication, WebhookDelivery, WebhookEndpoint
 from review.publishing import publish_claim, withdraw_publication
-from tests.test_publishing import approve, claims_of, fast_passwords, load_channels, make_article  # noqa: F401
+from tests.test_publishing import approve, claims_of, load_channels, make_article
 
 
 class Receiver:
