@@ -137,7 +137,7 @@ else:
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # Keep a worker's connection between requests, as on PostgreSQL: opening one costs
             # a file open, the PRAGMAs and parsing the schema, and starts with an empty page
-            # cache (10-15 ms a page at 100k claims on a 2-core VM; README "Benchmark").
+            # cache (5-20 ms a page at 100k claims on a 2-core VM; README "Benchmark").
             "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, so two
