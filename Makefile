@@ -28,6 +28,7 @@ lint: $(BIN)/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 
 check: lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -373,11 +373,11 @@ def explain_pages(t: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure_import() -> dict[str, Any]:
-    """content.services.import_article of a ~2 MB plain-text article, in-process."""
+    """content.actions.import_article of a ~2 MB plain-text article, in-process."""
     from django.conf import settings
     from django.contrib.auth.models import User
 
-    from content.services import import_article
+    from content.actions import import_article
 
     limit = min(env_int("BENCH_IMPORT_BYTES", 2 * 1024 * 1024), int(settings.VETTED_IMPORT_MAX_BYTES))
     parts, size, i = ["Bench import article"], 0, 0

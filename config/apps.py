@@ -8,15 +8,12 @@ class ProjectConfig(AppConfig):
     verbose_name = "Vetted deployment"
 
     def ready(self) -> None:
-        from axes.signals import user_locked_out
         from django.core.signals import request_finished
         from simple_history.signals import post_create_historical_record
 
         from config.logging import clear_request_id, log_history_record, log_history_records
-        from config.security import audit_lockout
         from content.signals import history_created_in_bulk
 
         post_create_historical_record.connect(log_history_record, dispatch_uid="vetted_log_history_record")
         history_created_in_bulk.connect(log_history_records, dispatch_uid="vetted_log_history_records")
         request_finished.connect(clear_request_id, dispatch_uid="vetted_clear_request_id")
-        user_locked_out.connect(audit_lockout, dispatch_uid="vetted_audit_lockout")

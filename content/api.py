@@ -17,12 +17,13 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from content import markdown
+from content.actions import import_article
+from content.exceptions import InvalidTransition, StaleVersion
 from content.flagging import advice_prefetches, current_open_flags  # triage (issue 8)
 from content.importing import FORMATS, ImportRejected
 from content.library import current_matches  # triage (issue 8)
-from content.models import Article, Claim, ClaimStatus, ClaimVersion, InvalidTransition, Reference, StaleVersion
+from content.models import Article, Claim, ClaimStatus, ClaimVersion, Reference
 from content.permissions import get_claim_for_user, visible_articles, visible_claims
-from content.services import import_article
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

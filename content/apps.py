@@ -6,5 +6,5 @@ class ContentConfig(AppConfig):
     verbose_name = "Content"
 
     def ready(self) -> None:
-        # Triage and the claims library (issue 8): flag and match every new claim version.
+        # Triage and the claims library: flag and match every new claim version.
         from content import receivers  # noqa: F401

@@ -14,7 +14,7 @@ row is written with one INSERT per batch, and the same rows come out:
   with `signals.history_created_in_bulk`, and review.audit chains their events
   in one step (content does not import review).
 
-`Claim.create` is `create_claims` of one claim, so there is one way to create a claim.
+`create_claim` is `create_claims` of one claim, so there is one way to create a claim.
 """
 
 from __future__ import annotations
@@ -156,3 +156,18 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         signals.history_created_in_bulk.send(sender=Claim, records=records)
         library.queue_matching(*versions)
     return claims
+
+
+def create_claim(
+    *,
+    article: Article,
+    section: Section,
+    position: int,
+    text: str,
+    citations: Sequence[Reference],
+    author: Any,
+    reason: str = "Imported",
+) -> Claim:
+    """Create version 1 of one claim and its first ClaimVersion."""
+    new = NewClaim(article=article, section=section, position=position, text=text, citations=citations)
+    return create_claims([new], author=author, reason=reason)[0]

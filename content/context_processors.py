@@ -2,17 +2,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from content.roles import navigation
+
 
 def roles(request: HttpRequest) -> dict[str, Any]:
     """Which parts of the navigation this user gets."""
-    user = request.user
-    if not user.is_authenticated:
+    if not request.user.is_authenticated:
         return {}
-    return {
-        "role": {
-            "author": user.has_perm("content.add_article"),
-            "reviewer": user.has_perm("review.add_review"),
-            "publisher": user.has_perm("review.add_publication"),
-            "compliance": user.has_perm("review.view_auditevent"),
-        }
-    }
+    return {"role": navigation(request.user)}

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from content import flagging, triage
-from content.models import Claim, InvalidTransition, NotAllowed, Reference, ReferenceStatus
+from content.exceptions import InvalidTransition, NotAllowed
+from content.models import Claim, Reference, ReferenceStatus
+from content.roles import may_mark
 
 MARKABLE = {ReferenceStatus.RETRACTED, ReferenceStatus.SUPERSEDED}
-MARKED_BY = "review.add_review"  # medical reviewers judge evidence, so they mark it
 
 
 class ReferenceAlreadyMarked(InvalidTransition):
@@ -19,10 +20,6 @@ class ReferenceAlreadyMarked(InvalidTransition):
         self.action = "mark"
         self.status = reference.status
         Exception.__init__(self, f"{reference.label} is already marked {reference.get_status_display().lower()}.")
-
-
-def may_mark(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_perm(MARKED_BY))
 
 
 def mark_reference(reference: Reference, *, status: str, reason: str, by: Any) -> list[Claim]:

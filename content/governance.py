@@ -18,14 +18,13 @@ from typing import Any, NoReturn, TypeVar
 
 from django.db import models
 
+from content.exceptions import NotAllowed
+
 _M = TypeVar("_M", bound=models.Model)
 
 
 class GovernedQuerySet(models.QuerySet[_M]):
     def _refuse(self, what: str) -> NoReturn:
-        # content.models imports this module for its managers, so import late.
-        from content.models import NotAllowed
-
         raise NotAllowed(
             f"{what} on {self.model._meta.object_name} is blocked: it would bypass the audit trail. "
             "Change rows one at a time through their verbs."
@@ -55,3 +54,14 @@ def bulk_insert_bypassing_audit(model: type[_M], objs: list[_M], batch_size: int
     """
     plain: models.QuerySet[_M] = models.QuerySet(model=model)
     return plain.bulk_create(objs, batch_size=batch_size)
+
+
+def save_as(obj: models.Model, by: Any, reason: str, **kwargs: Any) -> None:
+    """Save a governed row with its history attribution: who (`by`) and why (`reason`).
+
+    simple-history reads these two attributes when it writes the history row, and the
+    audit event is derived from that row, so every verb saves through here.
+    """
+    obj._history_user = by  # type: ignore[attr-defined]
+    obj._change_reason = reason  # type: ignore[attr-defined]
+    obj.save(**kwargs)

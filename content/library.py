@@ -32,18 +32,10 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from rapidfuzz import fuzz, process
 
+from content.exceptions import InvalidTransition, NotAllowed
 from content.importing import normalise_claim_text
-from content.models import (
-    Claim,
-    ClaimLink,
-    ClaimStatus,
-    ClaimVersion,
-    ClaimWording,
-    InvalidTransition,
-    LibraryMatch,
-    NotAllowed,
-)
-from content.permissions import can_edit_claim
+from content.models import Claim, ClaimLink, ClaimStatus, ClaimVersion, ClaimWording, LibraryMatch
+from content.roles import can_edit_claim, is_reviewer
 
 NEAR_CUTOFF = 85.0  # rapidfuzz score, 0..100
 MAX_MATCHES = 5  # per claim version, best first
@@ -332,7 +324,7 @@ def current_matches(claim: Claim) -> list[LibraryMatch]:
 
 def may_link(user: Any, claim: Claim) -> bool:
     """The article's author or a medical reviewer may record that a claim reuses approved wording."""
-    return bool(can_edit_claim(user, claim) or (user.is_active and user.has_perm("review.add_review")))
+    return bool(can_edit_claim(user, claim) or is_reviewer(user))
 
 
 def link_to_approved(match: LibraryMatch, *, by: Any, approval_ids: Sequence[int]) -> ClaimLink:

@@ -9,44 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from content import signals
-from content.governance import GovernedQuerySet
-
-
-class InvalidTransition(Exception):
-    """The object is in the wrong state for this action (HTTP 409)."""
-
-    def __init__(self, action: str, status: str) -> None:
-        self.action = action
-        self.status = status
-        super().__init__(f"Cannot {action.replace('_', ' ')} a claim that is {status.replace('_', ' ')}.")
-
-
-class NotAllowed(PermissionDenied):
-    """The actor may not do this to this object (HTTP 403)."""
-
-
-class StaleVersion(Exception):
-    """Optimistic lock: the claim moved on since the editor loaded it (HTTP 409)."""
-
-    def __init__(self, claim: Claim, expected_version: int) -> None:
-        self.current_version = claim.version
-        self.current_text = claim.text
-        self.expected_version = expected_version
-        super().__init__(
-            f"This claim is at version {claim.version}; your edit started from version "
-            f"{expected_version}. Nothing was saved."
-        )
+from content import roles, signals
+from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+from content.governance import GovernedQuerySet, save_as
 
 
 def content_hash(text: str, citation_keys: Iterable[str]) -> str:
@@ -102,6 +77,8 @@ class ClaimStatus(models.TextChoices):
 # From which states a content revision is allowed. In review the text is frozen:
 # reviewers must be judging exactly what they see.
 REVISABLE = {ClaimStatus.DRAFT, ClaimStatus.APPROVED, ClaimStatus.CHANGES_REQUESTED, ClaimStatus.REJECTED}
+# Which states a new review round sends back to the queue (Claim.start_new_round).
+RETURNABLE = {ClaimStatus.APPROVED, ClaimStatus.DRAFT, ClaimStatus.CHANGES_REQUESTED}
 
 
 class ReferenceStatus(models.TextChoices):
@@ -254,29 +231,8 @@ class Claim(models.Model):
 
     # --- verbs ---------------------------------------------------------------
 
-    def _save_as(self, actor: Any, reason: str, **kwargs: Any) -> None:
-        """Save with simple-history attribution (who and why) for this row."""
-        self._history_user = actor
-        self._change_reason = reason
-        self.save(**kwargs)
-
-    @classmethod
-    def create(
-        cls,
-        *,
-        article: Article,
-        section: Section,
-        position: int,
-        text: str,
-        citations: Sequence[Reference],
-        author: Any,
-        reason: str = "Imported",
-    ) -> Claim:
-        """Create version 1 of a claim and its first ClaimVersion (content.bulk, for one claim)."""
-        from content.bulk import NewClaim, create_claims  # content.bulk imports this module
-
-        new = NewClaim(article=article, section=section, position=position, text=text, citations=citations)
-        return create_claims([new], author=author, reason=reason)[0]
+    def _save_as(self, by: Any, reason: str, **kwargs: Any) -> None:
+        save_as(self, by, reason, **kwargs)
 
     def revise(
         self,
@@ -294,8 +250,6 @@ class Claim(models.Model):
         3. Refuse if the claim moved on since `expected_version` (optimistic lock, 409).
         4. Bump the version, back to draft, record the version, send claim_revised.
         """
-        from content.permissions import can_edit_claim
-
         reason = reason.strip()
         text = text.strip()
         if not reason:
@@ -308,7 +262,7 @@ class Claim(models.Model):
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status not in REVISABLE:
                 raise InvalidTransition("revise", claim.status)
-            if not can_edit_claim(by, claim):
+            if not roles.can_edit_claim(by, claim):
                 raise NotAllowed("Only the article's author may revise its claims.")
             if claim.version != expected_version:
                 raise StaleVersion(claim, expected_version)
@@ -325,7 +279,7 @@ class Claim(models.Model):
             claim.approvals_needed = default_approvals_needed()
             claim._save_as(by, reason)
             if citations is not None:
-                claim._history_user = by
+                claim._history_user = by  # type: ignore[attr-defined]  # the m2m history row's actor
                 claim.citations.set(refs)
             ClaimVersion.record(claim, by, reason)
             transaction.on_commit(
@@ -336,13 +290,11 @@ class Claim(models.Model):
 
     def submit(self, *, by: Any) -> Claim:
         """Send the current version to the review queue."""
-        from content.permissions import can_edit_claim
-
         with transaction.atomic():
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status != ClaimStatus.DRAFT:
                 raise InvalidTransition("submit", claim.status)
-            if not can_edit_claim(by, claim):
+            if not roles.can_edit_claim(by, claim):
                 raise NotAllowed("Only the article's author may submit its claims.")
             claim.status = ClaimStatus.IN_REVIEW
             claim.submitted_at = timezone.now()
@@ -353,8 +305,6 @@ class Claim(models.Model):
 
     def retire(self, *, by: Any, reason: str) -> Claim:
         """Take a claim out of use for good; its history stays."""
-        from content.permissions import can_edit_claim
-
         reason = reason.strip()
         if not reason:
             raise ValidationError({"reason": "Say why this claim is retired."})
@@ -362,13 +312,85 @@ class Claim(models.Model):
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status == ClaimStatus.RETIRED:
                 raise InvalidTransition("retire", claim.status)
-            if not can_edit_claim(by, claim):
+            if not roles.can_edit_claim(by, claim):
                 raise NotAllowed("Only the article's author may retire its claims.")
             claim.status = ClaimStatus.RETIRED
             claim._save_as(by, reason)
             transaction.on_commit(lambda: signals.claim_retired.send(Claim, claim=claim, by=by))
         self.refresh_from_db()
         return claim
+
+    # Review verbs: review.actions records the review and its signature, then moves the claim
+    # through one of these, on the row it locked (select_for_update) in the same transaction.
+
+    def check_in_review(self, action: str, version: int) -> None:
+        """The claim must be in review at exactly the version that was judged (409 otherwise)."""
+        if self.status != ClaimStatus.IN_REVIEW:
+            raise InvalidTransition(action, self.status)
+        if self.version != version:
+            raise StaleVersion(self, version)
+
+    def request_changes(self, *, by: Any, version: int) -> None:
+        """A reviewer sends the version back to its author."""
+        self.check_in_review("request_changes", version)
+        self.status = ClaimStatus.CHANGES_REQUESTED
+        self._save_as(by, f"Changes requested on version {version}")
+
+    def reject(self, *, by: Any, version: int) -> None:
+        """A reviewer signs that the version is not acceptable as worded."""
+        self.check_in_review("reject", version)
+        self.status = ClaimStatus.REJECTED
+        self._save_as(by, f"Rejected version {version}")
+
+    def approve(self, *, by: Any, version: int, signatures: int, needed: int) -> bool:
+        """One more approving signature on the version; approved once `signatures` reach the bar.
+
+        `signatures` counts the approvals of this version in this round, the new one included;
+        `needed` is what the new approval asks for. The bar only rises within a round (a
+        high-risk tag or a low grade on any approval asks for two). Returns whether approved.
+        """
+        self.check_in_review("approve", version)
+        self.approvals_needed = max(self.approvals_needed, needed)
+        tally = f"{signatures} of {self.approvals_needed} signatures"
+        if signatures >= self.approvals_needed:
+            self.status = ClaimStatus.APPROVED
+            self.approved_version = version
+            self._save_as(by, f"Approved version {version} ({tally})")
+            return True
+        self._save_as(by, f"Signed version {version} ({tally})")
+        return False
+
+    def start_new_round(self, *, by: Any, reason: str, voids: Callable[[int], bool] | None = None) -> bool:
+        """Start a new review round: earlier signatures stop counting. True if it went back to the queue.
+
+        Approved, draft and changes-requested claims go back to in_review; rejected claims stay
+        rejected (the rejection stands) and retired claims are left alone. When `voids(approved
+        version)` says so (read under the row lock), the approved version is cleared too, so
+        nothing is (re)published from it.
+        """
+        with transaction.atomic():
+            claim = Claim.objects.select_for_update().get(pk=self.pk)
+            if claim.status == ClaimStatus.RETIRED:
+                return False
+            returned = claim.status in RETURNABLE
+            claim.review_round += 1
+            if claim.approved_version is not None and voids is not None and voids(claim.approved_version):
+                claim.approved_version = None
+            if returned:
+                claim.status = ClaimStatus.IN_REVIEW
+                claim.submitted_at = timezone.now()
+            claim._save_as(by, reason)
+        self.refresh_from_db()
+        return returned
+
+    def void_approval(self, *, by: Any, reason: str, voids: Callable[[int], bool]) -> None:
+        """The last approved version no longer stands when `voids(approved version)` (read under the lock)."""
+        with transaction.atomic():
+            claim = Claim.objects.select_for_update().get(pk=self.pk)
+            if claim.approved_version is not None and voids(claim.approved_version):
+                claim.approved_version = None
+                claim._save_as(by, reason)
+        self.refresh_from_db()
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise NotAllowed("Claims are never deleted; retire the claim instead.")
@@ -502,7 +524,7 @@ class ClaimFlag(models.Model):
             flag = ClaimFlag.objects.select_for_update().get(pk=self.pk)
             if flag.dismissed_at is not None:
                 raise FlagAlreadyDismissed()
-            if not (by.is_authenticated and by.is_active and by.has_perm("review.add_review")):
+            if not roles.may_dismiss_flags(by):
                 raise NotAllowed("Only medical reviewers dismiss risk flags.")
             flag.dismissed_by = by
             flag.dismissed_at = timezone.now()

@@ -12,9 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from content.models import Article, Claim, ClaimQuerySet
-
-READ_ALL = "content.view_all_articles"
-AUTHOR = "content.add_article"
+from content.roles import AUTHOR, READ_ALL
 
 
 def visible_articles(user: Any) -> QuerySet[Article]:
@@ -49,20 +47,3 @@ def get_claim_for_user(user: Any, pk: int) -> Claim:
     if claim is None:
         raise Http404("No such claim.")
     return claim
-
-
-def can_edit_article(user: Any, article: Article) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and article.owner_id == user.pk
-        and user.has_perm("content.change_claim")
-    )
-
-
-def can_edit_claim(user: Any, claim: Claim) -> bool:
-    return can_edit_article(user, claim.article)
-
-
-def can_import(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_perm(AUTHOR))

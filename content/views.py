@@ -13,33 +13,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from content import diffing
+from content.actions import import_article, merge_with_next, split_claim
+from content.exceptions import NotAllowed, StaleVersion
 from content.forms import ImportForm, MergeForm, ReviseForm, SplitForm
 from content.importing import ImportRejected
-from content.models import Claim, ClaimStatus, InvalidTransition, StaleVersion
-from content.permissions import (
-    can_edit_article,
-    can_edit_claim,
-    can_import,
-    get_article_for_user,
-    get_claim_for_user,
-    visible_articles,
-)
-from content.services import import_article, merge_with_next, split_claim
-
-
-class DomainErrorMiddleware:
-    """Turn domain refusals raised in views into clear pages: 409 for a wrong state."""
-
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)  # type: ignore[no-any-return]
-
-    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if isinstance(exc, (InvalidTransition, StaleVersion)):
-            return render(request, "error.html", {"title": "That cannot be done now", "message": str(exc)}, status=409)
-        return None
+from content.models import Claim, ClaimStatus
+from content.permissions import get_article_for_user, get_claim_for_user, visible_articles
+from content.roles import can_edit_article, can_edit_claim, can_import
 
 
 @require_GET
@@ -62,9 +42,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def article_import(request: HttpRequest) -> HttpResponse:
     if not can_import(request.user):
-        return render(
-            request, "error.html", {"title": "Not allowed", "message": "Only authors import articles."}, status=403
-        )
+        raise NotAllowed("Only authors import articles.")
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,9 +84,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def article_submit_all(request: HttpRequest, pk: int) -> HttpResponse:
     article = get_article_for_user(request.user, pk)
     if not can_edit_article(request.user, article):
-        return render(
-            request, "error.html", {"title": "Not allowed", "message": "Only the author submits."}, status=403
-        )
+        raise NotAllowed("Only the author submits.")
     with transaction.atomic():  # all drafts or none
         drafts = list(article.claims.filter(status=ClaimStatus.DRAFT).order_by("position"))
         for claim in drafts:
@@ -129,16 +105,12 @@ def _rebase(form: forms.Form, claim: Claim, conflict: StaleVersion) -> forms.For
     return type(form)(initial={**form.cleaned_data, "expected_version": conflict.current_version})
 
 
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "error.html", {"title": "Not allowed", "message": message}, status=403)
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_edit_claim(request.user, claim):
-        return _forbidden(request, "Only the article's author may revise its claims.")
+        raise NotAllowed("Only the article's author may revise its claims.")
     form: forms.Form = ReviseForm(request.POST or None, initial={"text": claim.text, "expected_version": claim.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -168,7 +140,7 @@ def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_edit_claim(request.user, claim):
-        return _forbidden(request, "Only the article's author may split its claims.")
+        raise NotAllowed("Only the article's author may split its claims.")
     form: forms.Form = SplitForm(request.POST or None, initial={"first": claim.text, "expected_version": claim.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -200,7 +172,7 @@ def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_merge(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_edit_claim(request.user, claim):
-        return _forbidden(request, "Only the article's author may merge its claims.")
+        raise NotAllowed("Only the article's author may merge its claims.")
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why you are merging these claims.")

@@ -160,9 +160,10 @@ def prepare(articles: int, claims_per_article: int, published: int) -> dict[str,
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from content.services import import_article
-    from review.models import DEFAULT_MEANING, Channel, ChannelToken, Decision, EvidenceGrade, record_review
-    from review.publishing import publish_claim
+    from content.actions import import_article
+    from review.actions import record_review
+    from review.models import DEFAULT_MEANING, Channel, ChannelToken, Decision, EvidenceGrade
+    from review.publishing.actions import publish_claim
 
     call_command("seed_demo", password=PASSWORD, stdout=io.StringIO())
     users = {u.username: u for u in User.objects.all()}

@@ -21,10 +21,11 @@ from content.api import ClaimSerializer
 from content.flagging import advice_prefetches
 from content.models import Claim
 from content.permissions import get_claim_for_user
+from content.roles import is_reviewer
+from review.actions import record_review
 from review.forms import QueueFilterForm
-from review.models import DEFAULT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag, Review, record_review
-from review.permissions import is_reviewer
-from review.views import queue_queryset
+from review.models import DEFAULT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag, Review
+from review.queue import queue_queryset
 
 
 class ReviewSerializer(serializers.ModelSerializer[Review]):

@@ -6,6 +6,8 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review"
 
     def ready(self) -> None:
-        # audit: the audit trail's signal receivers and its system check.
-        # publishing: the claim_retired receiver (a retired claim leaves every channel).
-        from review import audit, publishing  # noqa: F401
+        # The audit trail's signal receivers (and its system check, registered by guards);
+        # publishing's (a retired claim leaves every channel); review's own (notifications).
+        from review import receivers  # noqa: F401
+        from review.audit import receivers as audit_receivers  # noqa: F401
+        from review.publishing import receivers as publishing_receivers  # noqa: F401

@@ -7,15 +7,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from review.models import (
-    DEFAULT_MEANING,
-    REJECT_MEANING,
-    Decision,
-    EvidenceGrade,
-    EvidenceType,
-    NuanceTag,
-    validate_review,
-)
+from review.actions import validate_review
+from review.models import DEFAULT_MEANING, REJECT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag
 
 
 class TagChoiceField(forms.ModelMultipleChoiceField):
@@ -83,7 +76,7 @@ class QueueFilterForm(forms.Form):
     grade = forms.ChoiceField(choices=[("", "Any grade"), *EvidenceGrade.choices], required=False)
     tag = forms.SlugField(required=False)
     older_than_days = forms.IntegerField(required=False, min_value=0, max_value=3650)
-    # triage (issue 8): "risk" puts the claims with the most open risk flags first.
+    # triage: "risk" puts the claims with the most open risk flags first.
     sort = forms.ChoiceField(choices=[("", "Oldest first"), ("risk", "Most risk flags first")], required=False)
 
     def clean_tag(self) -> str:

@@ -17,11 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.dispatch import receiver
+from django.db.models import Q
+from django.urls import reverse
 from django_tasks import task
 
-from content import signals
+from content.models import Claim, Reference
+from content.roles import PUBLISHER
+from review.models import Publication, Review
 
 
 def _name(user: Any) -> str:
@@ -31,8 +35,6 @@ def _name(user: Any) -> str:
 @task()
 def send_review_notice(review_id: int) -> int:
     """Tell the claim's author (and the article owner) what the reviewer decided, note included."""
-    from review.models import Review
-
     review = (
         Review.objects.select_related("claim__article__owner", "claim__author", "reviewer", "signature")
         .prefetch_related("nuance_tags")
@@ -73,9 +75,6 @@ def send_review_notice(review_id: int) -> int:
 @task()
 def send_resubmission_notice(claim_id: int, version: int) -> int:
     """Tell the reviewers of earlier versions that a revision is back in the queue."""
-    from content.models import Claim
-    from review.models import Review
-
     claim = Claim.objects.select_related("article").get(pk=claim_id)
     earlier = list(
         Review.objects.filter(claim=claim, version__lt=version).select_related("reviewer").order_by("created_at")
@@ -100,15 +99,6 @@ def send_resubmission_notice(claim_id: int, version: int) -> int:
 @task()
 def send_retraction_notice(reference_id: int, claim_ids: list[int]) -> int:
     """Tell the people who must act what a retraction (or supersession) of a cited work changed."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-    from django.urls import reverse
-
-    from content.models import Claim, Reference
-    from review.models import Publication, Review
-    from review.permissions import PUBLISHER
-    from review.retraction import withdrawal_reason
-
     reference = Reference.objects.get(pk=reference_id)
     claims = list(Claim.objects.filter(pk__in=claim_ids).select_related("article__owner").order_by("pk"))
     pubs = Publication.objects.filter(claim_id__in=claim_ids).select_related("channel").order_by("channel__name")
@@ -117,7 +107,7 @@ def send_retraction_notice(reference_id: int, claim_ids: list[int]) -> int:
     for pub in pubs:
         if pub.withdrawn_at is None:
             live.setdefault(pub.claim_id, []).append(f"{pub.channel.name} (v{pub.version})")
-        elif pub.withdraw_reason == withdrawal_reason(reference):
+        elif pub.withdrawn_for_id == reference.pk:
             pulled.setdefault(pub.claim_id, []).append(pub.channel.name)
     lines = []
     for claim in claims:
@@ -153,10 +143,3 @@ def send_retraction_notice(reference_id: int, claim_ids: list[int]) -> int:
 
 def review_recorded(review_id: int) -> None:
     send_review_notice.enqueue(review_id)
-
-
-@receiver(signals.claim_submitted, dispatch_uid="review.notifications.claim_submitted")
-def _claim_submitted(sender: Any, claim: Any, **kwargs: Any) -> None:
-    # Only a claim that was reviewed before has anyone to tell; skip the task otherwise.
-    if claim.version > 1:
-        send_resubmission_notice.enqueue(claim.pk, claim.version)

@@ -1,19 +1,18 @@
-"""One place answers "may this user do this to this claim"; views, templates and the API ask it."""
+"""One place answers "may this user do this to this object": views, templates and the API ask it.
+
+Role predicates are content.roles; the object getters here give outsiders 404.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
+
 from content.models import REVISABLE, Claim, ClaimStatus
-from content.permissions import can_edit_claim
-
-REVIEWER = "review.add_review"
-PUBLISHER = "review.add_publication"
-COMPLIANCE = "review.view_auditevent"
-
-
-def is_reviewer(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_perm(REVIEWER))
+from content.permissions import visible_articles, visible_claims
+from content.roles import can_edit_claim, is_reviewer
+from review.models import ArticlePublication, Publication
 
 
 def available_actions(claim: Claim, user: Any) -> set[str]:
@@ -43,3 +42,26 @@ def can_sign(claim: Claim, user: Any) -> bool:
         and claim.status == ClaimStatus.IN_REVIEW
         and user.pk not in claim.contributors(up_to_version=claim.version)
     )
+
+
+def get_publication_for_user(user: Any, pk: int) -> Publication:
+    """404 unless the user may see the publication's claim."""
+    pub = (
+        Publication.objects.filter(pk=pk, claim__in=visible_claims(user))
+        .select_related("claim", "channel", "published_by", "withdrawn_by")
+        .first()
+    )
+    if pub is None:
+        raise Http404("No such publication.")
+    return pub
+
+
+def get_article_publication_for_user(user: Any, pk: int) -> ArticlePublication:
+    ap = (
+        ArticlePublication.objects.filter(pk=pk, article__in=visible_articles(user))
+        .select_related("article", "channel", "published_by", "withdrawn_by")
+        .first()
+    )
+    if ap is None:
+        raise Http404("No such article publication.")
+    return ap

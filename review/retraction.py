@@ -21,21 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from content.evidence import mark_reference
-from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus
+from content.models import Claim, ClaimVersion, Reference, ReferenceStatus
 from review import notifications
 from review.models import Publication
-from review.publishing import _withdraw
-
-# Claims that are approved or being written go back to review; in review they already are
-# (their round still restarts); rejected claims stay rejected (the rejection stands) and
-# retired claims say nothing that needs re-judging.
-RETURNABLE = {ClaimStatus.APPROVED, ClaimStatus.DRAFT, ClaimStatus.CHANGES_REQUESTED}
+from review.publishing.actions import withdraw_publication
 
 
 @dataclass
@@ -50,33 +46,20 @@ def withdrawal_reason(reference: Reference) -> str:
     return f"Cited reference {reference.status}: {reference.label} ({reference.status_reason.strip()})"
 
 
-def _cites(claim_id: int, version: int | None, reference: Reference) -> bool:
+def _cites(claim_id: int, version: int | None, cited: Reference) -> bool:
     if version is None:
         return False
     cv = ClaimVersion.objects.filter(claim_id=claim_id, version=version).only("citations").first()
-    return cv is not None and any(c.get("id") == reference.pk for c in cv.citations or [])
+    return cv is not None and any(c.get("id") == cited.pk for c in cv.citations or [])
 
 
 def return_to_review(claim: Claim, *, reason: str, by: Any, cited: Reference | None = None) -> bool:
-    """Start a new review round for a claim (under its row lock); True if it went back to the queue.
+    """Start a new review round for a claim; True if it went back to the queue.
 
-    Every live claim gets the new round, so earlier signatures stop counting. Approved, draft and
-    changes-requested claims go back to in_review. The approved version is voided when it cites `cited`.
+    The approved version is voided when it cites `cited` (Claim.start_new_round).
     """
-    with transaction.atomic():
-        locked = Claim.objects.select_for_update().get(pk=claim.pk)
-        if locked.status == ClaimStatus.RETIRED:
-            return False
-        returned = locked.status in RETURNABLE
-        locked.review_round += 1
-        if cited is not None and _cites(locked.pk, locked.approved_version, cited):
-            locked.approved_version = None
-        if returned:
-            locked.status = ClaimStatus.IN_REVIEW
-            locked.submitted_at = timezone.now()
-        locked._save_as(by, reason)
-    claim.refresh_from_db()
-    return returned
+    voids = None if cited is None else partial(_cites, claim.pk, cited=cited)
+    return claim.start_new_round(by=by, reason=reason, voids=voids)
 
 
 def ever_cited(reference: Reference) -> list[int]:
@@ -84,15 +67,6 @@ def ever_cited(reference: Reference) -> list[int]:
     through = Claim.history.model._meta.get_field("historicalclaim_citations").related_model  # type: ignore[attr-defined]
     ids = through.objects.filter(reference=reference).values("claim")
     return list(Claim.objects.live().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-
-
-def _void_older_approval(claim_id: int, reference: Reference, by: Any) -> None:
-    """A claim that no longer cites the work, but whose last approved version did: that approval is void."""
-    with transaction.atomic():
-        locked = Claim.objects.select_for_update().get(pk=claim_id)
-        if _cites(locked.pk, locked.approved_version, reference):
-            locked.approved_version = None
-            locked._save_as(by, withdrawal_reason(reference))
 
 
 def _withdraw_citing(claim_ids: list[int], reference: Reference, by: Any, now: datetime) -> list[Publication]:
@@ -107,8 +81,11 @@ def _withdraw_citing(claim_ids: list[int], reference: Reference, by: Any, now: d
     )
     for pub in live:
         if _cites(pub.claim_id, pub.version, reference):
-            _withdraw(pub, by, reason, now)
-            withdrawn.append(pub)
+            withdrawn.append(
+                withdraw_publication(
+                    pub, by=by, reason=reason, now=now, withdrawn_for=reference, skip_permission_checks=True
+                )
+            )
     return withdrawn
 
 
@@ -124,8 +101,8 @@ def retract_reference(reference: Reference, *, status: str, reason: str, by: Any
         # Claims that cited the work in an earlier version only: their last approved (and maybe
         # published) wording may still rest on it.
         earlier = [pk for pk in ever_cited(reference) if pk not in {c.pk for c in flagged}]
-        for pk in earlier:
-            _void_older_approval(pk, reference, by)
+        for older in Claim.objects.filter(pk__in=earlier).order_by("pk"):
+            older.void_approval(by=by, reason=why, voids=partial(_cites, older.pk, cited=reference))
         withdrawn = []
         if reference.status == ReferenceStatus.RETRACTED:
             withdrawn = _withdraw_citing([c.pk for c in flagged] + earlier, reference, by, timezone.now())

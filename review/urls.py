@@ -1,9 +1,10 @@
 from django.urls import path
 
 from review import api, views
+from review.dashboard import views as dashboard_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("review/queue/", views.queue, name="review_queue"),
     path("review/next/", views.next_claim, name="review_next"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),

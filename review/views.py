@@ -1,18 +1,16 @@
-"""Reviewer pages: home, queue, the claim page and the review form."""
+"""Reviewer pages: the queue, the claim page and the review form."""
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,113 +19,19 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.errors import error_page
 from content import diffing
-from content.context_processors import roles
-from content.flagging import with_risk  # triage (issue 8)
-from content.models import Claim, ClaimStatus, InvalidTransition, StaleVersion
-from content.permissions import get_claim_for_user, visible_articles, visible_claims
-from review import dashboard
+from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+from content.models import Claim, ClaimStatus
+from content.permissions import get_claim_for_user, visible_articles
+from content.roles import is_reviewer
+from review.actions import record_review
 from review.forms import QueueFilterForm, ReviewForm
-from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused, record_review
-from review.permissions import available_actions, can_sign, is_reviewer
+from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused
+from review.permissions import available_actions, can_sign
+from review.queue import next_in_queue, queue_queryset, status_counts
 
 QUEUE_PAGE_SIZE = 50
-
-
-def _status_counts(user: Any) -> list[tuple[str, str, int]]:
-    # COUNT(*), not COUNT(id): PostgreSQL then answers from the (status, submitted_at) index
-    # alone (an index-only scan, 27 ms at 100k claims) instead of reading every row (68 ms).
-    counts = dict(visible_claims(user).values_list("status").annotate(n=Count("*")).order_by())
-    return [(s.value, s.label, counts.get(s.value, 0)) for s in ClaimStatus]
-
-
-@require_GET
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each person's open work first, then (for reviewers and compliance) the charts.
-
-    A person with several roles gets every section that applies. An htmx request
-    for another chart period gets only the charts back.
-    """
-    user: Any = request.user
-    role = roles(request).get("role", {})
-    weeks = dashboard.parse_weeks(request.GET.get("weeks"))
-    context: dict[str, Any] = {"weeks": weeks, "periods": dashboard.PERIODS}
-    now = timezone.now()
-    # Read once for both the re-review list and the chart of what falls due.
-    sees_due = role.get("reviewer") or role.get("publisher") or role.get("compliance")
-    due = dashboard.upcoming_due(user, now) if sees_due else []
-    if role.get("reviewer") or role.get("compliance"):
-        context["figures"] = dashboard.figures(user, weeks, now, due)
-        if getattr(request, "htmx", False):  # set by django_htmx.middleware.HtmxMiddleware
-            return render(request, "review/home_charts.html", context)
-    if role.get("author"):
-        context |= dashboard.author_work(user)
-    if role.get("reviewer"):
-        context |= dashboard.queue_work(queue_queryset(user, {}))
-    if role.get("reviewer") or role.get("publisher"):
-        context |= dashboard.due_work(due, now)
-    if role.get("publisher"):
-        context |= dashboard.publisher_work(user)
-    if role.get("compliance"):
-        context |= dashboard.compliance_state()
-    return render(request, "review/home.html", context)
-
-
-def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
-    """In-review claims, oldest submission first, with the queue's (already validated) filters.
-
-    Each claim carries `approvals` (signatures on its current version) and
-    `signed_by_me`, as subqueries, so the list costs the same for 2 or 200 rows.
-    Grade and tag filters match the latest review of the current version (and review round).
-    """
-    approvals_of_current = (
-        Review.objects.approvals()
-        .filter(claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"))
-        .order_by()
-        .values("claim")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    mine = Review.objects.approvals().filter(
-        claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"), reviewer=user.pk
-    )
-    qs: QuerySet[Claim] = (
-        visible_claims(user)
-        .filter(status=ClaimStatus.IN_REVIEW)
-        .for_list()
-        .annotate(
-            approvals=Coalesce(Subquery(approvals_of_current, output_field=IntegerField()), 0),
-            signed_by_me=Exists(mine),
-        )
-        .order_by("submitted_at", "id")
-    )
-    if filters.get("article"):
-        qs = qs.filter(article_id=filters["article"])
-    if filters.get("grade") or filters.get("tag"):
-        # Grade and tag describe the claim as it stands: the latest review of its current version in
-        # its current round, not any review it ever had (v1's "low" says nothing about v2).
-        latest = (
-            Review.objects.filter(claim=OuterRef("pk"), version=OuterRef("version"), round=OuterRef("review_round"))
-            .order_by("-created_at", "-id")
-            .values("id")[:1]
-        )
-        qs = qs.annotate(latest_review=Subquery(latest))
-    if filters.get("grade"):
-        qs = qs.filter(Exists(Review.objects.filter(pk=OuterRef("latest_review"), evidence_grade=filters["grade"])))
-    if filters.get("tag"):
-        qs = qs.filter(Exists(Review.objects.filter(pk=OuterRef("latest_review"), nuance_tags__slug=filters["tag"])))
-    if filters.get("older_than_days") is not None:
-        qs = qs.filter(submitted_at__lte=timezone.now() - timedelta(days=filters["older_than_days"]))
-    # triage (issue 8): `risk` counts open flags on the current version (a subquery); ?sort=risk orders by it.
-    qs = with_risk(qs)
-    if filters.get("sort") == "risk":
-        qs = qs.order_by(F("risk").desc(), "submitted_at", "id")
-    return qs
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "error.html", {"title": "Not allowed", "message": message}, status=403)
 
 
 @dataclass(frozen=True)
@@ -135,7 +39,7 @@ class QueueRow:
     """One row of the queue page, worked out in Python so that the template only prints it.
 
     With the template's own tags and filters ({% url %}, truncatechars, date, timesince) a row
-    cost ~250 µs, and 50 rows a third of the page (issue 6); done here, once per page where
+    cost ~250 µs, and 50 rows a third of the page; done here, once per page where
     they can be, they cost a fraction of that.
     """
 
@@ -181,11 +85,11 @@ def _queue_rows(claims: list[Claim], opened: dict[int, list[str]]) -> list[Queue
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     if not is_reviewer(request.user):
-        return _forbidden(request, "The review queue is for medical reviewers.")
+        raise NotAllowed("The review queue is for medical reviewers.")
     filters = QueueFilterForm(request.GET)
     filters.is_valid()  # Invalid filters are shown as errors and left out; the valid ones still apply.
     chosen = filters.cleaned_data
-    counts = _status_counts(request.user)
+    counts = status_counts(request.user)
     # Only the columns the rows show: the article's title, not its whole source text (a
     # select_related would read ~10 kB per row), and no section, author or citations.
     listed = (
@@ -292,16 +196,13 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
     """
     claim = get_claim_for_user(request.user, pk)
     if not is_reviewer(request.user):
-        return _forbidden(request, "Only medical reviewers review claims.")
+        raise NotAllowed("Only medical reviewers review claims.")
     if request.method == "GET" and claim.status != ClaimStatus.IN_REVIEW:
-        return render(
+        return error_page(
             request,
-            "error.html",
-            {
-                "title": "Not in review",
-                "message": f"Claim #{claim.pk} is {claim.get_status_display().lower()}; there is nothing to review.",
-            },
-            status=409,
+            409,
+            f"Claim #{claim.pk} is {claim.get_status_display().lower()}; there is nothing to review.",
+            title="Not in review",
         )
     form = ReviewForm(request.POST or None, initial={"version": claim.version})
     status, conflict = 200, ""
@@ -341,7 +242,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             ClaimOpen.close(claim, request.user)
             messages.success(request, _recorded_message(review))
-            nxt = _next_in_queue(request, claim)
+            nxt = next_in_queue(request.user, claim)
             return redirect("claim_review", pk=nxt.pk) if nxt else redirect("review_queue")
     context = _claim_context(request, claim) | {
         "form": form,
@@ -368,10 +269,10 @@ def _recorded_message(review: Review) -> str:
 def next_claim(request: HttpRequest) -> HttpResponse:
     """The "next claim" shortcut: the oldest other claim waiting for this reviewer, else the queue."""
     if not is_reviewer(request.user):
-        return _forbidden(request, "The review queue is for medical reviewers.")
+        raise NotAllowed("The review queue is for medical reviewers.")
     after_id = request.GET.get("after", "")
     if after_id.isdigit():
-        nxt = _next_in_queue(request, get_claim_for_user(request.user, int(after_id)))
+        nxt = next_in_queue(request.user, get_claim_for_user(request.user, int(after_id)))
     else:
         waiting = queue_queryset(request.user, {}).filter(signed_by_me=False)  # type: ignore[misc]
         nxt = waiting.first()
@@ -379,13 +280,3 @@ def next_claim(request: HttpRequest) -> HttpResponse:
         messages.info(request, "No other claim is waiting for your review.")
         return redirect("review_queue")
     return redirect("claim_review", pk=nxt.pk)
-
-
-def _next_in_queue(request: HttpRequest, after: Claim) -> Claim | None:
-    """The oldest other claim waiting that this reviewer has not already signed."""
-    signed = (
-        Review.objects.approvals()
-        .filter(reviewer=request.user.pk, version=F("claim__version"), round=F("claim__review_round"))
-        .values("claim")
-    )
-    return queue_queryset(request.user, {}).exclude(pk=after.pk).exclude(pk__in=signed).first()

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from content.actions import import_article
 from content.models import Article, Claim
-from content.services import import_article
 from review.management.commands.seed_demo import ensure_groups
 
 PASSWORD = "correct horse battery staple"

@@ -12,8 +12,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from content.models import Article, Claim
+from review.actions import record_review
 from review.management.commands.seed_demo import load_vocabulary, system_user
-from review.models import DEFAULT_MEANING, REJECT_MEANING, Decision, EvidenceGrade, NuanceTag, Review, record_review
+from review.models import DEFAULT_MEANING, REJECT_MEANING, Decision, EvidenceGrade, NuanceTag, Review
 from tests.conftest import PASSWORD, first_claim
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

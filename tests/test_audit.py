@@ -16,9 +16,11 @@ from django.test import Client
 from django.urls import path
 from simple_history.models import HistoricalRecords
 
-from content.models import Article, Claim, NotAllowed
+from content.exceptions import NotAllowed
+from content.models import Article, Claim
 from review import audit
-from review.models import AuditEvent, NuanceTag, ReviewRefused, Signature, record_review
+from review.actions import record_review
+from review.models import AuditEvent, NuanceTag, ReviewRefused, Signature
 from tests.conftest import PASSWORD, client_for, first_claim
 from tests.review_helpers import approve, fresh
 

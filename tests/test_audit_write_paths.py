@@ -14,7 +14,8 @@ from django.db import models
 from django.test import RequestFactory
 from django_tasks import task
 
-from content.models import Article, Claim, NotAllowed
+from content.exceptions import NotAllowed
+from content.models import Article, Claim
 from review import audit
 from review.models import AuditEvent, AuditVerification, NuanceTag
 from tests.conftest import client_for, first_claim, sample_text

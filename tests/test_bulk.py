@@ -9,9 +9,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from content.actions import import_article
 from content.bulk import NewClaim, create_claims
 from content.models import Article, Claim, ClaimFlag, ClaimVersion, ClaimWording, Reference, Section, content_hash
-from content.services import import_article
 from review import audit
 from review.models import AuditEvent
 

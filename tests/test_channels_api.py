@@ -12,8 +12,8 @@ from django.test import Client
 
 from content.models import Claim
 from review.models import Channel, ChannelToken, hash_channel_key
-from review.publishing import publish_article as publish_article_verb
-from review.publishing import publish_claim
+from review.publishing.actions import publish_article as publish_article_verb
+from review.publishing.actions import publish_claim
 from tests.conftest import client_for
 from tests.test_publishing import approve, claims_of, load_channels, make_article
 

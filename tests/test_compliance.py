@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from content.models import Article, Claim
 from review import audit
-from review.compliance_api import CSV_COLUMNS
+from review.audit.api import CSV_COLUMNS
 from review.models import AuditEvent, AuditVerification, Channel, Publication
 from tests.conftest import client_for, first_claim
 from tests.review_helpers import approve, fresh

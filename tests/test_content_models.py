@@ -8,17 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from content.diffing import Piece, similarity, word_diff
-from content.models import (
-    Article,
-    Claim,
-    ClaimStatus,
-    ClaimVersion,
-    InvalidTransition,
-    NotAllowed,
-    Reference,
-    StaleVersion,
-    content_hash,
-)
+from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+from content.models import Article, Claim, ClaimStatus, ClaimVersion, Reference, content_hash
 from tests.conftest import first_claim, import_text, numbered_text
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The audit CSV export as the database writes it (review.csv_export), byte for byte against
+"""The audit CSV export as the database writes it (review.audit.export), byte for byte against
 Python's csv module on the same rows, on whichever database the suite runs on."""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from django.db.models import QuerySet, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from review import audit, csv_export
-from review.compliance_api import CSV_COLUMNS
-from review.csv_export import CsvCell, csv_chunks
+from review import audit
+from review.audit import export as csv_export
+from review.audit.api import CSV_COLUMNS
+from review.audit.export import CsvCell, csv_chunks
 from review.models import AuditEvent
 from tests.conftest import client_for, make_user
 

@@ -12,11 +12,11 @@ from django.test import Client
 from django.utils import timezone
 
 from content.models import Claim, ClaimStatus
-from review import dashboard
 from review.audit import run_verification
-from review.charts import Bar, bar_chart, line_chart
+from review.dashboard import figures as dashboard
+from review.dashboard.charts import Bar, bar_chart, line_chart
 from review.models import NuanceTag, Publication
-from review.publishing import publish_claim
+from review.publishing.actions import publish_claim
 from tests import review_helpers
 from tests.conftest import client_for, import_text, numbered_text
 from tests.review_helpers import approve, request_changes

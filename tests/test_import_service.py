@@ -1,13 +1,14 @@
-"""content.services.import_article: parse, then store in one transaction; re-import makes versions."""
+"""content.actions.import_article: parse, then store in one transaction; re-import makes versions."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
 
+from content.actions import import_article
+from content.exceptions import NotAllowed
 from content.importing import MAX_BYTES, ImportRejected
-from content.models import Article, Claim, ClaimStatus, ClaimVersion, NotAllowed, Reference, Section
-from content.services import import_article
+from content.models import Article, Claim, ClaimStatus, ClaimVersion, Reference, Section
 from tests.conftest import first_claim, import_text, numbered_text, sample_text
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rapidfuzz import fuzz
 
+from content.actions import import_article
+from content.bulk import create_claim
 from content.library import near_matches, norm_hash, sort_key, tokens
 from content.models import Article, Claim, ClaimLink, ClaimStatus, ClaimWording, LibraryMatch
-from content.services import import_article
-from review.models import DEFAULT_MEANING, Channel, NuanceTag, Publication, Review, record_review
+from review.actions import record_review
+from review.models import DEFAULT_MEANING, Channel, NuanceTag, Publication, Review
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +170,7 @@ def test_it_does_not_match_claims_of_the_same_article(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         sibling = Claim.objects.get(pk=import_claims(other_author, UNRELATED).claims.get().pk)
-    same_article_claim = Claim.create(
+    same_article_claim = create_claim(
         article=approved.article,
         section=approved.section,
         position=2,

@@ -12,7 +12,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models.signals import pre_save
 
-from content.models import Claim, Reference, StaleVersion
+from content.exceptions import StaleVersion
+from content.models import Claim, Reference
 from tests.conftest import first_claim, import_text, numbered_text
 
 

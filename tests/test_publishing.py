@@ -17,10 +17,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from content.bulk import create_claim
 from content.models import Article, Claim, ClaimStatus, Section
+from review.actions import record_review
 from review.management.commands.seed_demo import load_vocabulary, system_user
-from review.models import DEFAULT_MEANING, ArticlePublication, Channel, NuanceTag, Publication, record_review
-from review.publishing import publish_claim, servable_publications
+from review.models import DEFAULT_MEANING, ArticlePublication, Channel, NuanceTag, Publication
+from review.publishing.actions import publish_claim
+from review.publishing.feeds import servable_publications
 from tests.conftest import PASSWORD, client_for
 
 _numbers = itertools.count(1)
@@ -53,7 +56,7 @@ def make_article(
         section.save()
         for text in claim_texts:
             position += 1
-            Claim.create(article=article, section=section, position=position, text=text, citations=[], author=owner)
+            create_claim(article=article, section=section, position=position, text=text, citations=[], author=owner)
     return article
 
 
@@ -431,7 +434,7 @@ def test_it_publishes_an_article_when_every_claim_meets_policy(
 def test_it_refuses_an_article_listing_each_failing_claim(
     two_section_article: Article, pub_client: Client, author: User
 ) -> None:
-    unapproved = Claim.create(
+    unapproved = create_claim(
         article=two_section_article,
         section=claims_of(two_section_article)[-1].section,
         position=4,

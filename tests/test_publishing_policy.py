@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from review.publishing import (
+from review.publishing.policy import (
     Candidate,
     Policy,
     Signer,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from content.models import Article, Claim
 from review.models import ArticlePublication, Channel, Publication
-from review.publishing import publish_article, publish_claim, withdraw_article_publication
+from review.publishing.actions import publish_article, publish_claim, withdraw_article_publication
 from tests.conftest import client_for
 from tests.test_publishing import approve, claims_of, load_channels, make_article
 

@@ -23,8 +23,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from content.models import Article, Claim, ClaimStatus, Reference
-from review.publishing import publish_article
-from review.publishing_views import PUBLIC_CHANNEL
+from review.publishing.actions import publish_article
+from review.publishing.views import PUBLIC_CHANNEL
 from tests.test_publishing import approve, claims_of, load_channels, make_article
 
 Targets = dict[str, Any]

@@ -15,8 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from content.models import Article, Claim, ClaimFlag, Reference
-from review.models import REJECT_MEANING, Channel, Publication, Review, Signature, record_review
-from review.publishing import PolicyRefused, publish_article, publish_claim, servable_publications
+from review.actions import record_review
+from review.models import REJECT_MEANING, Channel, Publication, Review, Signature
+from review.publishing.actions import PolicyRefused, publish_article, publish_claim
+from review.publishing.feeds import servable_publications
 from review.retraction import retract_reference
 from tests.conftest import PASSWORD, client_for
 from tests.review_helpers import approve as approve_version

@@ -16,7 +16,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from content.models import Claim, ClaimStatus, InvalidTransition, StaleVersion
+from content.exceptions import InvalidTransition, StaleVersion
+from content.models import Claim, ClaimStatus
+from review.actions import record_review
 from review.models import (
     DEFAULT_MEANING,
     AlreadySigned,
@@ -26,7 +28,6 @@ from review.models import (
     Review,
     ReviewRefused,
     Signature,
-    record_review,
 )
 from tests import review_helpers
 from tests.conftest import PASSWORD, first_claim, import_text, numbered_text

@@ -18,7 +18,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from content.models import Claim, ClaimStatus, InvalidTransition, NotAllowed, StaleVersion
+from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+from content.models import Claim, ClaimStatus
+from review.actions import record_review
 from review.management.commands.seed_demo import MYTH
 from review.models import (
     DEFAULT_MEANING,
@@ -34,7 +36,6 @@ from review.models import (
     ReviewRefused,
     Signature,
     needs_extra_signature,
-    record_review,
     signatures_required,
 )
 from tests import review_helpers
@@ -269,7 +270,7 @@ def test_it_records_a_separation_of_duties_refusal(claim: Claim, author: User) -
 
 
 def test_it_refuses_a_superuser_who_wrote_the_claim(db: None) -> None:
-    from content.services import import_article
+    from content.actions import import_article
     from tests.conftest import sample_text
 
     boss = User.objects.create_superuser("boss", "boss@example.org", PASSWORD)

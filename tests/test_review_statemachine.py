@@ -18,18 +18,10 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from content.models import (
-    REVISABLE,
-    Article,
-    Claim,
-    ClaimStatus,
-    ClaimVersion,
-    InvalidTransition,
-    NotAllowed,
-    Reference,
-    StaleVersion,
-    content_hash,
-)
+from content.bulk import create_claim
+from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+from content.models import RETURNABLE, REVISABLE, Article, Claim, ClaimStatus, ClaimVersion, Reference, content_hash
+from review.actions import record_review, signing_locked
 from review.management.commands.seed_demo import load_vocabulary, system_user
 from review.models import (
     DEFAULT_MEANING,
@@ -44,11 +36,9 @@ from review.models import (
     Review,
     ReviewRefused,
     Signature,
-    record_review,
     signatures_required,
-    signing_locked,
 )
-from review.retraction import RETURNABLE, return_to_review
+from review.retraction import return_to_review
 from tests.conftest import PASSWORD
 
 # Weighted so that random runs reach review often, while everyone still tries everything.
@@ -107,7 +97,7 @@ class ReviewLifecycle(RuleBasedStateMachine):
         section = article.sections.create(position=1, heading="")
         # Every version cites this work; "retract" does to the claim what retracting a cited work does.
         self.cited = Reference.objects.create(key=f"walker|{n}", label=f"Walker, {n}", authors="Walker", year=2017)
-        self.claim = Claim.create(
+        self.claim = create_claim(
             article=article,
             section=section,
             position=1,

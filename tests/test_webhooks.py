@@ -20,9 +20,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from content.models import Claim
-from review import webhooks
 from review.models import Channel, DeliveryStatus, Publication, WebhookDelivery, WebhookEndpoint
-from review.publishing import publish_claim, withdraw_publication
+from review.publishing import webhooks
+from review.publishing.actions import publish_claim, withdraw_publication
 from tests.test_publishing import approve, claims_of, load_channels, make_article
 
 

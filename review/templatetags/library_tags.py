@@ -1,4 +1,4 @@
-"""The review page's triage block (issue 8): risk flags, library matches and reuse provenance.
+"""The review page's triage block: risk flags, library matches and reuse provenance.
 
 An inclusion tag, so _claim_context.html needs one line and the claim views no extra context.
 """
@@ -12,8 +12,8 @@ from django import template
 from content.diffing import word_diff
 from content.library import current_link, current_matches, may_link
 from content.models import Claim, ClaimFlag, ClaimStatus, ClaimVersion
+from content.roles import is_reviewer
 from review.models import Review
-from review.permissions import is_reviewer
 
 register = template.Library()
 

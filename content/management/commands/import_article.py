@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from content import importing
+from content.actions import import_article
 from content.importing import ImportRejected
 from content.models import Article
-from content.services import import_article
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ the simple-history rows (one per state the row went through, the last equal to
 the live row), ClaimVersion rows (versions 1..V, hashed by content.models.content_hash)
 and their library wordings (content.library), the citation m2m history, and one
 AuditEvent per history row, chained with review.audit.compute_hash from the current
-head, under the same lock as review.audit._append, in one transaction per batch of
+head, under the same lock as review.audit.events.append_event, in one transaction per batch of
 articles. Those derived rows, millions of them, go through RawWriter (executemany on
 SQLite, COPY on PostgreSQL, ids reserved first), not through model instances. The
 anchor is written after each batch, so `verify_audit` and `reconcile_history` pass
@@ -321,7 +321,7 @@ class Command(BaseCommand):
                 if not f.primary_key and previous[f.attname] != values[f.attname]
             }
         if links is None:
-            links = audit._links(model, lambda attname: values.get(attname, getattr(obj, attname, None)), obj)
+            links = audit.event_links(model, lambda attname: values.get(attname, getattr(obj, attname, None)), obj)
         entry = Entry(model, row, changes, links, actor)
         batch.entries.append(entry)
         return entry
@@ -604,7 +604,7 @@ class Command(BaseCommand):
                 at=entry.row["history_date"],
                 **entry.links,
             )
-            # The same canonical form and hash as review.audit._append, on a plain object.
+            # The same canonical form and hash as review.audit.events.append_event, on a plain object.
             event.hash = audit.compute_hash(cast(AuditEvent, event))
             events.append(vars(event))
             next_id, prev_hash = next_id + 1, event.hash

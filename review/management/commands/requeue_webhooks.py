@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from review import webhooks
+from review.publishing import webhooks
 
 
 class Command(BaseCommand):

@@ -13,10 +13,11 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from content.actions import import_article
 from content.models import Article, Claim, ClaimStatus
-from content.services import import_article
+from review.actions import record_review
 from review.audit import system_user
-from review.models import Channel, Decision, EvidenceGrade, NuanceTag, record_review
+from review.models import Channel, Decision, EvidenceGrade, NuanceTag
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 SAMPLE_TITLE = "Antidepressants Prime the Brain for Learning and Restoration"

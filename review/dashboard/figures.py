@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 
 from content.models import Article, Claim, ClaimStatus
 from content.permissions import visible_articles, visible_claims
-from review.charts import Bar, bar_chart, line_chart
+from review.dashboard.charts import Bar, bar_chart, line_chart
 from review.models import (
     GRADE_RANK,
     AuditEvent,
@@ -29,7 +29,7 @@ from review.models import (
     Publication,
     Review,
 )
-from review.publishing import DueItem, due_for_review
+from review.publishing.feeds import DueItem, due_for_review
 
 # The periods a reader can pick for the charts that look back in time.
 PERIODS = {4: "4 weeks", 12: "12 weeks", 26: "26 weeks"}

@@ -26,11 +26,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.db_router import use_replica
-from content.models import NotAllowed
-from content.permissions import READ_ALL, get_claim_for_user, visible_claims
+from content.exceptions import NotAllowed
+from content.permissions import get_claim_for_user, visible_claims
+from content.roles import READ_ALL, is_compliance
 from review import audit
-from review.compliance_views import is_compliance
-from review.csv_export import CsvCell, csv_chunks
+from review.audit.export import CsvCell, csv_chunks
 from review.models import AuditEvent
 
 FILTER_PARAMETERS = [
@@ -134,7 +134,7 @@ CSV_HEADER = (",".join(CSV_COLUMNS) + "\r\n").encode()
 
 
 def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[bytes]:
-    """The export as CSV (excel dialect, CRLF), built by the database in chunks (review.csv_export)."""
+    """The export as CSV (excel dialect, CRLF), built by the database in chunks (review.audit.export)."""
     yield CSV_HEADER
     yield from csv_chunks(events, CSV_CELLS)
 

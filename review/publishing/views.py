@@ -16,33 +16,32 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.db_router import use_replica
+from config.errors import back, error_page
+from content.exceptions import NotAllowed
 from content.models import Claim, ClaimStatus
 from content.permissions import get_article_for_user, get_claim_for_user, visible_claims
+from content.roles import can_publish, can_see_publishing
 from review.models import Channel
-from review.publishing import (
+from review.permissions import get_article_publication_for_user, get_publication_for_user
+from review.publishing.actions import (
     PolicyRefused,
-    article_verdicts,
-    can_publish,
-    can_see_publishing,
-    channels_with_policy,
-    claim_verdicts,
-    due_for_review,
-    get_article_publication_for_user,
-    get_publication_for_user,
-    offered_version,
     publish_article,
     publish_claim,
+    withdraw_article_publication,
+    withdraw_publication,
+)
+from review.publishing.facts import channels_with_policy, offered_version, version_facts
+from review.publishing.feeds import (
+    article_verdicts,
+    claim_verdicts,
+    due_for_review,
     servable_publications,
     serve,
     served_article,
-    version_facts,
-    withdraw_article_publication,
-    withdraw_publication,
 )
 
 # The channel whose published articles anyone may read on this site, without logging in.
@@ -58,18 +57,6 @@ class WithdrawForm(forms.Form):
     next = forms.CharField(required=False)
 
 
-def _refuse(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
-    title = "Not allowed" if status == 403 else "That cannot be done"
-    return render(request, "error.html", {"title": title, "message": message}, status=status)
-
-
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
-
-
 def _publish_posted(
     request: HttpRequest, publish: Callable[[Channel], tuple[int, str]], done_url: str
 ) -> HttpResponse | PolicyRefused:
@@ -78,11 +65,11 @@ def _publish_posted(
     Returns the response to send, or the policy's refusal, which the page shows with its reasons (409).
     """
     if not can_publish(request.user):
-        return _refuse(request, "Only publishers publish to channels.")
+        raise NotAllowed("Only publishers publish to channels.")
     form = PublishForm(request.POST)
     channel = Channel.objects.filter(slug=form.cleaned_data["channel"]).first() if form.is_valid() else None
     if channel is None:
-        return _refuse(request, "Choose a channel.", status=400)
+        return error_page(request, 400, "Choose a channel.")
     try:
         level, message = publish(channel)
     except PolicyRefused as exc:
@@ -96,7 +83,7 @@ def _publish_posted(
 def channel_list(request: HttpRequest) -> HttpResponse:
     """Publishing home: every channel with what it serves, and approved claims ready to go out."""
     if not can_see_publishing(request.user):
-        return _refuse(request, "Channels are for publishers, reviewers and compliance.")
+        raise NotAllowed("Channels are for publishers, reviewers and compliance.")
     now = timezone.now()
     # One count per channel: a handful of channels, however many publications.
     channels = [(c, servable_publications(c, now).count()) for c in channels_with_policy()]
@@ -119,7 +106,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 def channel_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """What one channel serves now, with withdraw buttons for publishers."""
     if not can_see_publishing(request.user):
-        return _refuse(request, "Channels are for publishers, reviewers and compliance.")
+        raise NotAllowed("Channels are for publishers, reviewers and compliance.")
     channel = get_object_or_404(channels_with_policy(), slug=slug)
     now = timezone.now()
     pubs = servable_publications(channel, now).select_related("claim__article", "published_by")[:200]
@@ -144,7 +131,7 @@ def channel_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_see_publishing(request.user):
-        return _refuse(request, "Publishing is for publishers.")
+        raise NotAllowed("Publishing is for publishers.")
     refusal: PolicyRefused | None = None
     status = 200
     if request.method == "POST":
@@ -178,7 +165,7 @@ def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
     article = get_article_for_user(request.user, pk)
     if not can_see_publishing(request.user):
-        return _refuse(request, "Publishing is for publishers.")
+        raise NotAllowed("Publishing is for publishers.")
     refusal: PolicyRefused | None = None
     status = 200
     if request.method == "POST":
@@ -210,16 +197,16 @@ def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     pub = get_publication_for_user(request.user, pk)
     if not can_publish(request.user):
-        return _refuse(request, "Only publishers withdraw from channels.")
+        raise NotAllowed("Only publishers withdraw from channels.")
     form = WithdrawForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, "Say why this is withdrawn.", status=400)
+        return error_page(request, 400, "Say why this is withdrawn.")
     try:
         withdraw_publication(pub, by=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        return _refuse(request, " ".join(exc.messages), status=400)
+        return error_page(request, 400, " ".join(exc.messages))
     messages.success(request, f"Withdrew claim #{pub.claim_id} version {pub.version} from {pub.channel.name}.")
-    return _back(request, reverse("claim_publish", args=[pub.claim_id]))
+    return back(request, reverse("claim_publish", args=[pub.claim_id]))
 
 
 @require_POST
@@ -227,16 +214,16 @@ def publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def article_publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     ap = get_article_publication_for_user(request.user, pk)
     if not can_publish(request.user):
-        return _refuse(request, "Only publishers withdraw from channels.")
+        raise NotAllowed("Only publishers withdraw from channels.")
     form = WithdrawForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, "Say why this is withdrawn.", status=400)
+        return error_page(request, 400, "Say why this is withdrawn.")
     try:
         withdraw_article_publication(ap, by=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        return _refuse(request, " ".join(exc.messages), status=400)
+        return error_page(request, 400, " ".join(exc.messages))
     messages.success(request, f"Withdrew “{ap.article.title}” from {ap.channel.name}.")
-    return _back(request, reverse("article_publish", args=[ap.article_id]))
+    return back(request, reverse("article_publish", args=[ap.article_id]))
 
 
 @require_GET
@@ -244,7 +231,7 @@ def article_publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def due_list(request: HttpRequest) -> HttpResponse:
     """Published claims whose approval has expired (already off their feeds) or expires within 30 days."""
     if not can_see_publishing(request.user):
-        return _refuse(request, "The re-review list is for publishers, reviewers and compliance.")
+        raise NotAllowed("The re-review list is for publishers, reviewers and compliance.")
     items = due_for_review(request.user, timezone.now())
     return render(
         request,

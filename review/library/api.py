@@ -1,4 +1,4 @@
-"""JSON API for triage and the claims library (issue 8).
+"""JSON API for triage and the claims library.
 
 GET  /api/v1/library/?q=TEXT  approved claims: claim, version, text, evidence_grade, tags, channels, used_in
      (paginated; 403 for users who read no claims).
@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 
 from content.models import Claim, ClaimFlag
 from content.permissions import get_claim_for_user
-from review.library_views import library_entry, library_queryset, reads_claims
+from content.roles import reads_claims
+from review.library.entries import library_entry, library_queryset
 
 
 class UsedInSerializer(serializers.Serializer[Any]):

@@ -12,20 +12,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from content import diffing, importing
-from content.bulk import NewClaim, create_claims
+from content.bulk import NewClaim, create_claim, create_claims
+from content.exceptions import InvalidTransition, NotAllowed
 from content.importing import ImportRejected, ParsedArticle, ParsedCitation, ParsedClaim
-from content.models import (
-    Article,
-    Claim,
-    ClaimStatus,
-    InvalidTransition,
-    NotAllowed,
-    Reference,
-    Section,
-    content_hash,
-    unstorable,
-)
-from content.permissions import can_edit_article, can_import
+from content.models import Article, Claim, ClaimStatus, Reference, Section, content_hash, unstorable
+from content.roles import can_edit_article, can_import
 
 # How much wording (0..1) a re-imported sentence shares with an old claim for it to
 # count as that claim, changed (a new version) rather than a different claim.
@@ -271,7 +262,7 @@ def split_claim(claim: Claim, *, first: str, second: str, expected_version: int,
         _lock_article(claim)
         claim.revise(text=first, expected_version=expected_version, reason=reason, by=by)
         _shift_after(claim, 1, by)
-        return Claim.create(
+        return create_claim(
             article=claim.article,
             section=claim.section,
             position=claim.position + 1,

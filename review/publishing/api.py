@@ -38,21 +38,18 @@ from rest_framework.views import APIView
 
 from config.db_router import use_replica
 from content.permissions import get_article_for_user, get_claim_for_user
+from content.roles import can_see_publishing
 from review.models import ArticlePublication, Channel, ChannelToken, Publication, hash_channel_key
-from review.publishing import (
+from review.permissions import get_article_publication_for_user, get_publication_for_user
+from review.publishing.actions import (
     PolicyRefused,
-    can_see_publishing,
-    channels_with_policy,
-    get_article_publication_for_user,
-    get_publication_for_user,
     publish_article,
     publish_claim,
-    servable_publications,
-    serve,
-    served_article,
     withdraw_article_publication,
     withdraw_publication,
 )
+from review.publishing.facts import channels_with_policy
+from review.publishing.feeds import servable_publications, serve, served_article
 
 # --- channel keys --------------------------------------------------------------------------------
 

@@ -18,11 +18,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.db_router import use_replica
+from config.errors import error_page
 from content import diffing
+from content.exceptions import NotAllowed
 from content.permissions import get_claim_for_user
+from content.roles import is_compliance
 from review import audit
 from review.models import AuditEvent, AuditVerification, Channel, Publication
-from review.permissions import COMPLIANCE
 
 PAGE_SIZE = 50
 FILTERS = ("claim", "article", "actor", "channel", "type", "since", "until")
@@ -40,23 +42,6 @@ TYPE_HINTS = (
     "auth.login",
     "auth.login_failed",
 )
-
-
-def is_compliance(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_perm(COMPLIANCE))
-
-
-def _refuse(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "error.html",
-        {"title": "Not allowed", "message": "The audit trail is for compliance staff."},
-        status=403,
-    )
-
-
-def _bad_filter(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return render(request, "error.html", {"title": "Bad filter", "message": str(exc)}, status=400)
 
 
 @dataclass
@@ -109,11 +94,11 @@ def _querystring(request: HttpRequest) -> str:
 def timeline(request: HttpRequest) -> HttpResponse:
     """Every event across all records, newest first, with the filters of the API and exports."""
     if not is_compliance(request.user):
-        return _refuse(request)
+        raise NotAllowed("The audit trail is for compliance staff.")
     try:
         events = audit.filter_events(request.GET)
     except audit.FilterError as exc:
-        return _bad_filter(request, exc)
+        return error_page(request, 400, str(exc), title="Bad filter")
     events = events.select_related("actor").reverse()  # newest first
     page = Paginator(audit.page_ids(events), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -136,7 +121,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
 def as_of(request: HttpRequest) -> HttpResponse:
     """A claim, an article or a channel feed as it stood at a chosen moment."""
     if not is_compliance(request.user):
-        return _refuse(request)
+        raise NotAllowed("The audit trail is for compliance staff.")
     kind = request.GET.get("what", "claim")
     ident = request.GET.get("id", "").strip()
     at_text = request.GET.get("at", "").strip()
@@ -146,7 +131,7 @@ def as_of(request: HttpRequest) -> HttpResponse:
     try:
         at = audit.parse_moment(at_text, end_of_day=True)
     except audit.FilterError as exc:
-        return _bad_filter(request, exc)
+        return error_page(request, 400, str(exc), title="Bad filter")
     context["at"] = at
     snapshot: Any = None
     if kind == "channel":
@@ -156,7 +141,7 @@ def as_of(request: HttpRequest) -> HttpResponse:
     elif kind in ("claim", "article") and ident.isdigit():
         snapshot = (audit.claim_as_of if kind == "claim" else audit.article_as_of)(int(ident), at)
     elif kind not in ("claim", "article"):
-        return _bad_filter(request, ValueError("Choose a claim, an article or a channel."))
+        return error_page(request, 400, "Choose a claim, an article or a channel.", title="Bad filter")
     context["snapshot"] = snapshot
     return render(request, "review/compliance_as_of.html", context, status=200 if snapshot else 404)
 
@@ -167,7 +152,7 @@ def as_of(request: HttpRequest) -> HttpResponse:
 def dossier(request: HttpRequest, pk: int) -> HttpResponse:
     """One printable page: every version, review, signature, publication and event of a claim."""
     if not is_compliance(request.user):
-        return _refuse(request)
+        raise NotAllowed("The audit trail is for compliance staff.")
     claim = get_claim_for_user(request.user, pk)
     events = list(AuditEvent.objects.filter(claim_id=claim.pk).select_related("actor").order_by("id"))
     return render(
@@ -202,7 +187,7 @@ def _integrity_context() -> dict[str, Any]:
 @login_required
 def integrity(request: HttpRequest) -> HttpResponse:
     if not is_compliance(request.user):
-        return _refuse(request)
+        raise NotAllowed("The audit trail is for compliance staff.")
     return render(request, "review/compliance_integrity.html", _integrity_context())
 
 
@@ -211,7 +196,7 @@ def integrity(request: HttpRequest) -> HttpResponse:
 def run_verify(request: HttpRequest) -> HttpResponse:
     """Verify the chain. An htmx request gets the updated panel back; a plain form post is redirected."""
     if not is_compliance(request.user):
-        return _refuse(request)
+        raise NotAllowed("The audit trail is for compliance staff.")
     result, _ = audit.run_verification(request.user)
     if getattr(request, "htmx", False):
         return render(request, "review/compliance_integrity_panel.html", _integrity_context())

@@ -1,0 +1,61 @@
+"""One mapping from a refusal to the page a person sees, and one safe "back" redirect.
+
+Views raise the domain's refusals (content.exceptions): `NotAllowed` is the wrong person
+(403), `InvalidTransition` and `StaleVersion` the wrong state (409), `ValidationError` bad
+input (400). The API maps the same exceptions to the same codes (DRF's handler and
+content.api); pages get `error.html` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+
+TITLES = {400: "Not saved", 403: "Not allowed", 409: "That cannot be done now", 429: "Too many attempts"}
+
+
+def error_page(request: HttpRequest, status: int, message: str, *, title: str = "") -> HttpResponse:
+    return render(
+        request, "error.html", {"title": title or TITLES.get(status, "Error"), "message": message}, status=status
+    )
+
+
+def refusal_page(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+    """The page for a refusal, or None when `exc` is not one."""
+    if isinstance(exc, ValidationError):
+        messages = getattr(exc, "message_dict", {"": exc.messages})
+        return error_page(request, 400, " ".join(m for ms in messages.values() for m in ms))
+    if isinstance(exc, (InvalidTransition, StaleVersion)):
+        return error_page(request, 409, str(exc))
+    if isinstance(exc, NotAllowed):
+        return error_page(request, 403, str(exc) or "Not allowed.")
+    return None
+
+
+class RefusalMiddleware:
+    """Refusals a view raises become their page (a ValidationError is left to the view's form)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if isinstance(exc, ValidationError):
+            return None
+        return refusal_page(request, exc)
+
+
+def back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Redirect to the form's `next` when it is a URL of this site, else to `fallback`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)

@@ -1,0 +1,40 @@
+"""The two kinds of refusal, and the optimistic lock's conflict.
+
+`InvalidTransition` and `StaleVersion` are wrong state (HTTP 409); `NotAllowed` is the wrong
+person (HTTP 403). Views and the API map them the same way (config.errors).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from content.models import Claim
+
+
+class InvalidTransition(Exception):
+    """The object is in the wrong state for this action (HTTP 409)."""
+
+    def __init__(self, action: str, status: str) -> None:
+        self.action = action
+        self.status = status
+        super().__init__(f"Cannot {action.replace('_', ' ')} a claim that is {status.replace('_', ' ')}.")
+
+
+class NotAllowed(PermissionDenied):
+    """The actor may not do this to this object (HTTP 403)."""
+
+
+class StaleVersion(Exception):
+    """Optimistic lock: the claim moved on since the editor loaded it (HTTP 409)."""
+
+    def __init__(self, claim: Claim, expected_version: int) -> None:
+        self.current_version = claim.version
+        self.current_text = claim.text
+        self.expected_version = expected_version
+        super().__init__(
+            f"This claim is at version {claim.version}; your edit started from version "
+            f"{expected_version}. Nothing was saved."
+        )

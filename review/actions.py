@@ -1,0 +1,231 @@
+"""Recording a review: the checks and the write behind approve, request changes and reject."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from content.exceptions import NotAllowed
+from content.models import Claim, ClaimStatus
+from content.roles import is_reviewer
+from review import notifications
+from review.models.channels import Publication
+from review.models.reviews import (
+    SIGNED_DECISIONS,
+    STANDARD_MEANINGS,
+    AlreadySigned,
+    Decision,
+    EvidenceGrade,
+    EvidenceType,
+    NuanceTag,
+    Refusal,
+    RefusalKind,
+    Review,
+    ReviewRefused,
+    Signature,
+    signatures_required,
+)
+
+THROTTLE_FAILURES = 5
+
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+def signing_locked(user: Any) -> bool:
+    """Five wrong passwords within 15 minutes lock the user's signing until the oldest ages out."""
+    since = timezone.now() - THROTTLE_WINDOW
+    recent = Refusal.objects.filter(user=user.pk, kind=RefusalKind.WRONG_PASSWORD, at__gte=since).count()
+    return recent >= THROTTLE_FAILURES
+
+
+def is_contributor(claim: Claim, version: int, user: Any) -> bool:
+    """Did `user` write or edit any part of `claim` up to `version`? (Separation of duties.)"""
+    return bool(user.pk in claim.contributors(up_to_version=version))
+
+
+def _check_signer(claim: Claim, version: int, reviewer: Any, password: str) -> None:
+    """Person checks for a signed decision. Raises ReviewRefused (recorded by the caller)."""
+    if signing_locked(reviewer):
+        raise ReviewRefused("Too many wrong passwords; signing is locked for 15 minutes.", RefusalKind.THROTTLED)
+    if is_contributor(claim, version, reviewer):
+        raise ReviewRefused(
+            "You wrote or edited this version, so you may not approve or reject it.",
+            RefusalKind.SEPARATION_OF_DUTIES,
+        )
+    if not password or not reviewer.check_password(password):
+        raise ReviewRefused("Wrong password: the signature was not applied.", RefusalKind.WRONG_PASSWORD)
+
+
+def validate_review(*, decision: str, evidence_grade: str, evidence_type: str, signature_meaning: str) -> None:
+    """Input checks shared by the form, the API and the verb (ValidationError -> 400)."""
+    errors: dict[str, str] = {}
+    if decision not in Decision.values:
+        errors["decision"] = f"Must be one of {', '.join(Decision.values)}."
+    if evidence_grade not in EvidenceGrade.values:
+        errors["evidence_grade"] = f"Choose an evidence grade: {', '.join(EvidenceGrade.values)}."
+    if evidence_type and evidence_type not in EvidenceType.values:
+        errors["evidence_type"] = f"Must be one of {', '.join(EvidenceType.values)}."
+    meaning = signature_meaning.strip()
+    if decision in SIGNED_DECISIONS:
+        standard = STANDARD_MEANINGS[Decision(decision)]
+        if not meaning:
+            errors["signature_meaning"] = f"A signature needs its meaning, e.g. “{standard}”."
+        elif any(meaning == m for d, m in STANDARD_MEANINGS.items() if d != decision):
+            errors["signature_meaning"] = f"That meaning belongs to another decision; to {decision} sign “{standard}”."
+    if errors:
+        raise ValidationError(errors)
+
+
+def record_review(
+    *,
+    claim: Claim,
+    version: int,
+    reviewer: Any,
+    decision: str,
+    evidence_grade: str,
+    nuance_tags: Sequence[NuanceTag] = (),
+    nuance_note: str = "",
+    evidence_type: str = "",
+    password: str = "",
+    signature_meaning: str = "",
+) -> Review:
+    """Judge one claim version: the verb behind approve, request_changes and reject.
+
+    1. Validate the input (400).
+    2. Check the state on a fresh read: in review, at the version judged (409).
+    3. Check the person: the reviewer role (403); for approve/reject also the
+       throttle, separation of duties and the password (403). These refusals are
+       recorded as Refusal rows, outside any transaction, so they survive.
+       The password hash is slow on purpose, so it runs before the row lock.
+    4. Lock the claim row and check the state again: another reviewer may have
+       moved it while the password was checked (409, nothing written).
+    5. Write the review (+ its signature sealed to the version hash) and move the
+       claim: request_changes and reject end the round; approve counts the
+       distinct approvals of this version and approves once enough have signed.
+    """
+    validate_review(
+        decision=decision,
+        evidence_grade=evidence_grade,
+        evidence_type=evidence_type,
+        signature_meaning=signature_meaning,
+    )
+    current = Claim.objects.get(pk=claim.pk)
+    current.check_in_review(decision, version)
+    if not is_reviewer(reviewer):
+        raise NotAllowed("Only medical reviewers review claims.")
+    if decision in SIGNED_DECISIONS:
+        try:
+            _check_signer(current, version, reviewer, password)
+        except ReviewRefused as refusal:
+            Refusal.objects.create(user=reviewer, claim=current, version=version, kind=refusal.kind)
+            raise
+
+    try:
+        with transaction.atomic():
+            return _write_review(
+                claim=current,
+                version=version,
+                reviewer=reviewer,
+                decision=decision,
+                evidence_grade=evidence_grade,
+                nuance_tags=list(nuance_tags),
+                nuance_note=nuance_note.strip(),
+                evidence_type=evidence_type,
+                signature_meaning=signature_meaning.strip(),
+            )
+    except IntegrityError:
+        # Belt and braces: the row lock already serialises approvals, but if two
+        # approvals by one reviewer ever raced past it, the unique constraint
+        # stops the second. Anything else is a real error.
+        if decision == Decision.APPROVE and Review.objects.counting(current).filter(reviewer=reviewer.pk).exists():
+            raise AlreadySigned(ClaimStatus.IN_REVIEW, version) from None
+        raise
+
+
+def _write_review(
+    *,
+    claim: Claim,
+    version: int,
+    reviewer: Any,
+    decision: str,
+    evidence_grade: str,
+    nuance_tags: list[NuanceTag],
+    nuance_note: str,
+    evidence_type: str,
+    signature_meaning: str,
+) -> Review:
+    # The row lock makes concurrent reviews of one claim take turns, so each
+    # sees the approvals committed before it and exactly one turns it approved.
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    locked.check_in_review(decision, version)
+    if decision == Decision.APPROVE and Review.objects.counting(locked).filter(reviewer=reviewer.pk).exists():
+        raise AlreadySigned(locked.status, version)
+
+    now = timezone.now()
+    review = Review(
+        claim=locked,
+        version=version,
+        round=locked.review_round,
+        content_hash=locked.content_hash,
+        reviewer=reviewer,
+        evidence_grade=evidence_grade,
+        evidence_type=evidence_type,
+        nuance_note=nuance_note,
+        decision=decision,
+        created_at=now,
+    )
+    review._history_user = reviewer  # type: ignore[attr-defined]
+    review._change_reason = f"{Decision(decision).label} of version {version}"  # type: ignore[attr-defined]
+    review.save()
+    review.nuance_tags.set(nuance_tags)
+    if decision in SIGNED_DECISIONS:
+        signature = Signature(
+            review=review,
+            signer=reviewer,
+            printed_name=reviewer.get_full_name() or reviewer.get_username(),
+            meaning=signature_meaning,
+            signed_at=now,
+            claim_version=version,
+            content_hash=locked.content_hash,
+        )
+        signature.seal = signature.compute_seal()
+        signature._history_user = reviewer  # type: ignore[attr-defined]
+        signature._change_reason = f"Signed version {version}"  # type: ignore[attr-defined]
+        signature.save()
+        if decision == Decision.APPROVE:
+            _renew_publications(locked, version, reviewer, now)
+
+    if decision == Decision.REQUEST_CHANGES:
+        locked.request_changes(by=reviewer, version=version)
+    elif decision == Decision.REJECT:
+        locked.reject(by=reviewer, version=version)
+    else:
+        locked.approve(
+            by=reviewer,
+            version=version,
+            signatures=Review.objects.counting(locked).count(),
+            needed=signatures_required(evidence_grade, nuance_tags),
+        )
+
+    transaction.on_commit(lambda: notifications.review_recorded(review.pk))
+    return review
+
+
+def _renew_publications(claim: Claim, version: int, by: Any, signed_at: Any) -> None:
+    """A new approving signature on a version already published moves its live publications' approval time.
+
+    This happens when a retraction's new round approves the same version again: the feed dates
+    the approval from the latest signature, as `review.publishing.approved_at` does.
+    """
+    for pub in Publication.objects.filter(claim=claim, version=version, withdrawn_at__isnull=True):
+        if pub.approved_at is None or pub.approved_at < signed_at:
+            pub.approved_at = signed_at
+            pub._history_user = by  # type: ignore[attr-defined]
+            pub._change_reason = f"Version {version} approved again"  # type: ignore[attr-defined]
+            pub.save(update_fields=["approved_at"])

@@ -1,0 +1,1 @@
+"""The home page: each person's open work, and the figures (`figures`) drawn as SVG (`charts`)."""

@@ -1,0 +1,267 @@
+"""Where approved claims go out: channels and their policies, publications, feed keys and webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from content.governance import GovernedQuerySet, save_as
+from content.models import Claim
+from review.models.reviews import EvidenceGrade, NuanceTag
+
+
+class Audience(models.TextChoices):
+    PROFESSIONAL = "professional", "Health professionals"
+    PATIENT = "patient", "Patients and the public"
+
+
+class Channel(models.Model):
+    """Where approved claims go out, with the policy a version must meet."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    min_grade = models.CharField(max_length=20, choices=EvidenceGrade.choices, default=EvidenceGrade.MODERATE)
+    signatures_required = models.PositiveSmallIntegerField(default=1)
+    blocking_tags = models.ManyToManyField(NuanceTag, blank=True, related_name="blocked_channels")
+    max_length = models.PositiveIntegerField(null=True, blank=True, help_text="Characters, e.g. 280 for social.")
+    review_interval_days = models.PositiveIntegerField(default=365)
+    append_required_wording = models.BooleanField(default=True)
+
+    history = HistoricalRecords(m2m_fields=[blocking_tags])
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Withdrawable(models.Model):
+    """Something put on a channel by a publisher, live until withdrawn (who, when and why).
+
+    Publication (one claim version) and ArticlePublication (an article as a whole) share it.
+    """
+
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdraw_reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-published_at"]
+        constraints = [
+            # A withdrawal always says who and why.
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | (Q(withdrawn_by__isnull=False) & ~Q(withdraw_reason="")),
+                name="%(class)s_withdrawal_has_reason",
+            ),
+        ]
+
+    @property
+    def is_live(self) -> bool:
+        """Not withdrawn. Whether a feed serves it also depends on expiry (review.publishing.feeds)."""
+        return self.withdrawn_at is None
+
+    def withdraw(self, *, by: Any, reason: str, now: datetime) -> None:
+        """Record the withdrawal (the caller holds the row lock and has checked the person)."""
+        self.withdrawn_at = now
+        self.withdrawn_by = by
+        self.withdraw_reason = reason
+        save_as(self, by, reason)
+
+
+class Publication(Withdrawable):
+    """A claim version pinned to a channel, by whom and when."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="publications")
+    version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="publications")
+    # When the pinned version was approved (its latest approving signature), copied here when it
+    # is published and moved on when a later round approves the same version again. The feed
+    # filters on it ("approval not expired") without joining signatures, reviews and claims for
+    # every live publication; `serve` still re-checks each served item against the signatures.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # The cited work whose retraction withdrew this publication (review.retraction), so the work's
+    # page and the notice find what it pulled without reading reasons.
+    withdrawn_for = models.ForeignKey(
+        "content.Reference", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta(Withdrawable.Meta):
+        constraints = [
+            *Withdrawable.Meta.constraints,
+            # Publishing the same version to the same channel twice is one record.
+            models.UniqueConstraint(fields=["claim", "version", "channel"], name="publication_unique_version"),
+            # A channel carries at most one live version of a claim.
+            models.UniqueConstraint(
+                fields=["claim", "channel"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="publication_one_live_per_channel",
+            ),
+        ]
+        indexes = [
+            # A channel's feed: its live publications in feed order. A page is a range scan of
+            # this index that stops after LIMIT rows (no sort of every live publication); the
+            # trailing columns are what the feed filters on (approval time, retired claims), so
+            # both the page and its count read the index alone. withdrawn_at is always NULL
+            # here, but SQLite counts an index as covering only if it holds that column too.
+            # One index on purpose: given a second one on approved_at, SQLite's planner picks
+            # it for the page and sorts all live publications again.
+            models.Index(
+                fields=["channel", "-published_at", "-id", "approved_at", "claim", "withdrawn_at"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="publication_live_feed_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} v{self.version} on {self.channel_id}"
+
+
+class ArticlePublication(Withdrawable):
+    """An article put on a channel as a whole: the channel serves it assembled from its claims' publications."""
+
+    article = models.ForeignKey("content.Article", on_delete=models.PROTECT, related_name="publications")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="article_publications")
+
+    history = HistoricalRecords()
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta(Withdrawable.Meta):
+        constraints = [
+            *Withdrawable.Meta.constraints,
+            # A channel carries an article at most once at a time; earlier rows are its publication history.
+            models.UniqueConstraint(
+                fields=["article", "channel"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="articlepublication_one_live_per_channel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"article {self.article_id} on {self.channel_id}"
+
+
+def hash_channel_key(key: str) -> str:
+    """Keys are 256-bit random strings, so a plain SHA-256 is enough to store and look them up."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ChannelToken(models.Model):
+    """A consumer's key for one channel's feed. Only the hash is stored; the key is shown once."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="Who holds this key.")
+    # The first characters of the key let people recognise a key without it being stored.
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["key_hash"])
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["channel", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.channel_id}"
+
+    @classmethod
+    def issue(cls, channel: Channel, *, by: Any, name: str = "") -> tuple[ChannelToken, str]:
+        """Create a token; returns it with the plain key, which is never stored and cannot be shown again."""
+        import secrets
+
+        key = secrets.token_urlsafe(32)
+        token = cls(channel=channel, name=name, prefix=key[:8], key_hash=hash_channel_key(key), created_by=by)
+        token._history_user = by  # type: ignore[attr-defined]
+        token._change_reason = f"Issued a feed key for channel {channel.slug}"  # type: ignore[attr-defined]
+        token.save()
+        return token, key
+
+
+def new_webhook_secret() -> str:
+    import secrets
+
+    return secrets.token_hex(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL told about every publication and withdrawal on a channel."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128, default=new_webhook_secret, help_text="Key for X-Vetted-Signature.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # The secret stays out of the history tables.
+    history = HistoricalRecords(excluded_fields=["secret"])
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["channel", "url"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.channel_id})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and how its delivery went (the log itself; no separate history)."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the current attempt began: a pending delivery whose attempt began long ago lost its worker
+    # mid-send, and `manage.py requeue_webhooks` sends it again (review.webhooks.requeue_stale).
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The admin and operators look for what is still pending or failed, newest first.
+            models.Index(fields=["status", "-created_at"], name="webhookdelivery_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="webhookdelivery_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to endpoint {self.endpoint_id}: {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this delivery and different for every other: receivers dedupe on it."""
+        return f"vetted-{self.pk}-{int(self.created_at.timestamp() * 1_000_000)}"

@@ -1,0 +1,342 @@
+"""The read side: what a channel serves, the re-review list, and the publisher pages' verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from content import markdown
+from content.models import Article, Claim, ClaimStatus
+from content.permissions import visible_claims
+from review.models import (
+    ArticlePublication,
+    Channel,
+    Publication,
+)
+from review.publishing.facts import (
+    VersionFacts,
+    channels_with_policy,
+    grade_label,
+    offered_version,
+    policy_of,
+    version_facts,
+)
+from review.publishing.policy import (
+    approved_at,
+    check_policy,
+    lowest_grade,
+    published_text,
+    required_wording,
+    review_due,
+)
+
+
+def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publication]:
+    """Live publications a channel serves, newest first: not withdrawn, claim not retired, approval not expired."""
+    cutoff = now - timedelta(days=channel.review_interval_days)
+    # Every condition is on the publication row (approved_at is stored when it is published),
+    # so a page is a range scan of publication_live_feed_idx that stops after LIMIT rows, and
+    # the page count reads that index only. Retired claims are a NOT IN
+    # over the few retired ids (claim_status_submitted_idx), not a join to every claim; a
+    # retirement withdraws the claim's publications anyway, this covers the moment before.
+    retired = Claim.objects.filter(status=ClaimStatus.RETIRED).values("pk")
+    return (
+        Publication.objects.filter(channel=channel, withdrawn_at__isnull=True, approved_at__gt=cutoff)
+        .exclude(claim__in=retired)
+        .select_related("claim")
+        .order_by("-published_at", "-id")
+    )
+
+
+@dataclass
+class ServedClaim:
+    """One claim version as a channel serves it."""
+
+    publication: Publication
+    facts: VersionFacts
+    channel: Channel
+    text: str
+    grade: str | None
+    wording: list[str]
+    approved_at: datetime | None
+    review_due: datetime | None
+
+    @property
+    def html(self) -> str:
+        return markdown.render(self.text)
+
+    @property
+    def grade_label(self) -> str:
+        return grade_label(self.grade)
+
+    def as_json(self) -> dict[str, Any]:
+        """The feed item contract: keep these names exactly."""
+        pub = self.publication
+        return {
+            "claim": pub.claim_id,
+            "article": pub.claim.article_id,
+            "version": pub.version,
+            "text": self.text,
+            "html": self.html,
+            "evidence_grade": self.grade,
+            "required_wording": self.wording,
+            "approved_by": [
+                {"name": s.name, "signed_at": s.signed_at.isoformat()}
+                for s in sorted(self.facts.signers, key=lambda s: s.signed_at)
+            ],
+            "published_at": pub.published_at.isoformat(),
+            "review_due": self.review_due.isoformat() if self.review_due else None,
+            "content_hash": pub.content_hash,
+        }
+
+
+def serve(publications: Iterable[Publication], channel: Channel, now: datetime) -> list[ServedClaim]:
+    """Turn live publications into what the channel serves, re-checking each at read time.
+
+    Text comes from the pinned ClaimVersion, never from the claim (which may be a later draft).
+    A publication whose pinned hash no longer matches its version, or that no longer meets the
+    channel's policy (say the policy was tightened), is left out rather than served.
+    """
+    pubs = list(publications)
+    facts = version_facts((p.claim_id, p.version) for p in pubs)
+    policy = policy_of(channel)
+    served: list[ServedClaim] = []
+    for pub in pubs:
+        vf = facts.get((pub.claim_id, pub.version))
+        if vf is None or vf.content_hash != pub.content_hash:
+            continue
+        if check_policy(policy, vf.candidate(pub.claim), now, live=True):
+            continue
+        approved = approved_at(vf.signers)
+        served.append(
+            ServedClaim(
+                publication=pub,
+                facts=vf,
+                channel=channel,
+                text=published_text(vf.text, vf.tags, channel.append_required_wording),
+                grade=lowest_grade(vf.grades),
+                wording=required_wording(vf.tags),
+                approved_at=approved,
+                review_due=review_due(approved, channel.review_interval_days),
+            )
+        )
+    return served
+
+
+@dataclass
+class ServedSection:
+    heading: str
+    claims: list[ServedClaim]
+
+
+@dataclass
+class ServedArticle:
+    article: Article
+    channel: Channel
+    publication: ArticlePublication
+    sections: list[ServedSection]
+
+    @property
+    def claims(self) -> list[ServedClaim]:
+        return [c for s in self.sections for c in s.claims]
+
+    @property
+    def last_reviewed(self) -> datetime | None:
+        times = [c.approved_at for c in self.claims if c.approved_at]
+        return max(times) if times else None
+
+    @property
+    def next_review(self) -> datetime | None:
+        times = [c.review_due for c in self.claims if c.review_due]
+        return min(times) if times else None
+
+    @property
+    def reviewers(self) -> list[str]:
+        names: list[str] = []
+        for claim in self.claims:
+            for signer in claim.facts.signers:
+                if signer.name not in names:
+                    names.append(signer.name)
+        return names
+
+    @property
+    def text(self) -> str:
+        parts: list[str] = []
+        for section in self.sections:
+            if section.heading:
+                parts.append(f"## {section.heading}")
+            parts.extend(c.text for c in section.claims)
+        return "\n\n".join(parts)
+
+    @property
+    def html(self) -> SafeString:
+        parts: list[str] = []
+        for section in self.sections:
+            if section.heading:
+                parts.append(format_html("<h2>{}</h2>", section.heading))
+            # Safe: each claim's HTML comes from content.markdown.render (sanitised with nh3).
+            parts.extend(c.html for c in section.claims)
+        return mark_safe("\n".join(parts))  # noqa: S308
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.article.pk,
+            "title": self.article.title,
+            "channel": self.channel.slug,
+            "published_at": self.publication.published_at.isoformat(),
+            "last_reviewed": self.last_reviewed.isoformat() if self.last_reviewed else None,
+            "review_due": self.next_review.isoformat() if self.next_review else None,
+            "reviewed_by": self.reviewers,
+            "sections": [{"heading": s.heading, "items": [c.as_json() for c in s.claims]} for s in self.sections],
+            "text": self.text,
+            "html": str(self.html),
+        }
+
+
+def served_article(article_id: int, channel: Channel, now: datetime) -> ServedArticle | None:
+    """The article as the channel serves it, or None when it is not live there.
+
+    Claims are assembled in article order from their live publications on this channel; a claim
+    withdrawn, retired or expired since is left out, never shown from an unapproved version.
+    """
+    ap = (
+        ArticlePublication.objects.filter(article_id=article_id, channel=channel, withdrawn_at__isnull=True)
+        .select_related("article")
+        .first()
+    )
+    if ap is None:
+        return None
+    pubs = servable_publications(channel, now).filter(claim__article_id=article_id).select_related("claim__section")
+    served = sorted(serve(pubs, channel, now), key=lambda c: c.publication.claim.position)
+    if not served:
+        return None
+    sections: list[ServedSection] = []
+    current: int | None = None
+    for claim in served:
+        section = claim.publication.claim.section
+        if section.pk != current:
+            sections.append(ServedSection(section.heading, []))
+            current = section.pk
+        sections[-1].claims.append(claim)
+    return ServedArticle(article=ap.article, channel=channel, publication=ap, sections=sections)
+
+
+@dataclass
+class DueItem:
+    publication: Publication
+    approved_at: datetime
+    due: datetime
+    overdue: bool
+
+
+def due_for_review(user: Any, now: datetime, within_days: int = 30) -> list[DueItem]:
+    """Live publications whose approval has expired (they are off their feeds) or expires soon.
+
+    One query whatever the number of rows: each channel's own interval becomes one OR branch.
+    """
+    channels = list(Channel.objects.all())
+    if not channels:
+        return []
+    horizon = now + timedelta(days=within_days)
+    branches = Q()
+    for channel in channels:
+        branches |= Q(channel_id=channel.pk, approved_at__lte=horizon - timedelta(days=channel.review_interval_days))
+    pubs = (
+        Publication.objects.filter(withdrawn_at__isnull=True, claim__in=visible_claims(user))
+        .exclude(claim__status=ClaimStatus.RETIRED)
+        .filter(branches)
+        .select_related("claim__article", "channel")
+    )
+    items = []
+    for pub in pubs:
+        approved = pub.approved_at
+        assert approved is not None  # the branches filter on it
+        due = approved + timedelta(days=pub.channel.review_interval_days)
+        items.append(DueItem(pub, approved, due, overdue=now >= due))
+    return sorted(items, key=lambda i: (i.due, i.publication.claim_id, i.publication.channel.name))
+
+
+@dataclass
+class ChannelVerdict:
+    """For one claim (or article) and one channel: what is live there and whether a publish would pass."""
+
+    channel: Channel
+    failed: list[str]
+    live: Publication | ArticlePublication | None = None
+    live_version: int | None = None
+    serving: bool = False  # live and not expired/failing at read time
+    claims: dict[int, list[str]] = field(default_factory=dict)  # articles: failing claims, with reasons
+    claims_behind: bool = False  # what is live is not the version (or set of versions) a publish would send
+
+    @property
+    def meets(self) -> bool:
+        return not self.failed
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.live is not None and self.serving and not self.claims_behind
+
+
+def claim_verdicts(claim: Claim, now: datetime) -> list[ChannelVerdict]:
+    channels = list(channels_with_policy())
+    version = offered_version(claim)
+    facts = version_facts([(claim.pk, version)]).get((claim.pk, version))
+    live = {
+        p.channel_id: p
+        for p in Publication.objects.filter(claim=claim, withdrawn_at__isnull=True).select_related("published_by")
+    }
+    live_facts = version_facts((claim.pk, p.version) for p in live.values())
+    verdicts = []
+    for channel in channels:
+        policy = policy_of(channel)
+        failed = ["version is missing"] if facts is None else check_policy(policy, facts.candidate(claim), now)
+        pub = live.get(channel.pk)
+        serving = False
+        if pub is not None:
+            lf = live_facts.get((claim.pk, pub.version))
+            serving = lf is not None and not check_policy(policy, lf.candidate(claim), now, live=True)
+        verdict = ChannelVerdict(channel, failed, pub, pub.version if pub else None, serving)
+        verdict.claims_behind = pub is not None and pub.version != version
+        verdicts.append(verdict)
+    return verdicts
+
+
+def article_verdicts(article: Article, now: datetime) -> list[ChannelVerdict]:
+    channels = list(channels_with_policy())
+    claims = list(article.claims.live().order_by("position"))
+    facts = version_facts((c.pk, offered_version(c)) for c in claims)
+    live_articles = {
+        ap.channel_id: ap
+        for ap in ArticlePublication.objects.filter(article=article, withdrawn_at__isnull=True).select_related(
+            "published_by"
+        )
+    }
+    live_claims: dict[tuple[int, int], int] = {
+        (p.channel_id, p.claim_id): p.version
+        for p in Publication.objects.filter(claim__in=claims, withdrawn_at__isnull=True).only(
+            "channel_id", "claim_id", "version"
+        )
+    }
+    verdicts = []
+    for channel in channels:
+        policy = policy_of(channel)
+        failures: dict[int, list[str]] = {}
+        for claim in claims:
+            vf = facts.get((claim.pk, offered_version(claim)))
+            failed = ["version is missing"] if vf is None else check_policy(policy, vf.candidate(claim), now)
+            if failed:
+                failures[claim.pk] = failed
+        flat = [f"claim #{pk}: {rule}" for pk, rules in failures.items() for rule in rules]
+        if not claims:
+            flat = ["the article has no live claims"]
+        ap = live_articles.get(channel.pk)
+        verdict = ChannelVerdict(channel, flat, ap, None, ap is not None, failures)
+        verdict.claims_behind = any(live_claims.get((channel.pk, c.pk)) != offered_version(c) for c in claims)
+        verdicts.append(verdict)
+    return verdicts

@@ -1,0 +1,46 @@
+"""URLs for publishing: publisher pages, the public website page, and the channel API (api_urlpatterns)."""
+
+from django.urls import path
+
+from review.publishing import api, views
+
+urlpatterns = [
+    path("channels/", views.channel_list, name="channel_list"),
+    path(
+        f"channels/{views.PUBLIC_CHANNEL}/articles/<int:pk>/",
+        views.public_article,
+        name="public_article",
+    ),
+    path("channels/<slug:slug>/", views.channel_detail, name="channel_detail"),
+    path("publishing/due/", views.due_list, name="publish_due"),
+    path("claims/<int:pk>/publish/", views.claim_publish, name="claim_publish"),
+    path("articles/<int:pk>/publish/", views.article_publish, name="article_publish"),
+    path("publications/<int:pk>/withdraw/", views.publication_withdraw, name="publication_withdraw"),
+    path(
+        "article-publications/<int:pk>/withdraw/",
+        views.article_publication_withdraw,
+        name="article_publication_withdraw",
+    ),
+]
+
+api_urlpatterns = [
+    path("channels/", api.ChannelList.as_view(), name="api_channels"),
+    path("channels/<slug:slug>/feed/", api.ChannelFeed.as_view(), name="api_channel_feed"),
+    path(
+        "channels/<slug:slug>/articles/<int:article_id>/",
+        api.ChannelArticle.as_view(),
+        name="api_channel_article",
+    ),
+    path("claims/<int:pk>/publications/", api.ClaimPublications.as_view(), name="api_claim_publications"),
+    path("publications/<int:pk>/withdraw/", api.PublicationWithdraw.as_view(), name="api_publication_withdraw"),
+    path(
+        "articles/<int:pk>/publications/",
+        api.ArticlePublications.as_view(),
+        name="api_article_publications",
+    ),
+    path(
+        "article-publications/<int:pk>/withdraw/",
+        api.ArticlePublicationWithdraw.as_view(),
+        name="api_article_publication_withdraw",
+    ),
+]
