@@ -1,7 +1,7 @@
 """`python -m bench` (`make bench`): build a data set, serve it with gunicorn, time the pages that matter.
 
 Size from BENCH_ARTICLES / BENCH_CLAIMS / BENCH_VERSIONS (default 1000 x 100 x 5:
-the 100k claims the targets of issue 6 are stated on). Databases: SQLite at
+the 100k claims the README targets are stated on). Databases: SQLite at
 BENCH_SQLITE_PATH (default var/bench/bench.sqlite3) always, then, when DATABASE_URL
 is set, that PostgreSQL database (a scratch one: it is flushed when the size
 changes); each in its own child process, results side by side in one file.
