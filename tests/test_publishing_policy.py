@@ -153,3 +153,12 @@ def test_it_lists_required_wording_once_each() -> None:
         "Side effects can happen.",
         "Talk to your doctor first.",
     ]
+
+
+def test_it_keeps_the_pure_grade_order_in_step_with_the_model_choices() -> None:
+    from review import grades
+    from review.models import GRADE_RANK, EvidenceGrade
+
+    assert set(grades.ORDER) == set(EvidenceGrade.values)
+    assert max(GRADE_RANK, key=GRADE_RANK.__getitem__) == EvidenceGrade.HIGH
+    assert min(GRADE_RANK, key=GRADE_RANK.__getitem__) == EvidenceGrade.CONTRADICTED

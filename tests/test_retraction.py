@@ -393,3 +393,26 @@ def test_it_names_each_reviews_round_in_the_api(twice_signed: Claim, reviewer: U
     sign(twice_signed, reviewer)
     rows = client_for(reviewer).get(reverse("api_claim_reviews", args=[twice_signed.pk])).json()
     assert [r["round"] for r in rows] == [1, 1, 2]
+
+
+def test_it_links_each_withdrawal_to_the_retracted_work(
+    smith: Reference, article: Article, reviewer: User, publisher: User
+) -> None:
+    retract_reference(smith, status="retracted", reason=REASON, by=reviewer)
+    assert list(Publication.objects.filter(withdrawn_for=smith).values_list("claim", flat=True)) == [
+        claims_of(article)[0].pk
+    ]
+
+
+def test_it_lets_the_latest_reviewed_round_speak_for_a_live_publication() -> None:
+    from types import SimpleNamespace
+
+    from review.models import serving_rounds
+
+    def review(claim: int, version: int, round: int) -> SimpleNamespace:
+        return SimpleNamespace(claim_id=claim, version=version, round=round)
+
+    # Claim 1 v1 was approved in round 1; a retraction started round 2 with no review of v1 yet,
+    # so round 1 still speaks for it. Claim 2 v1 has a review in round 2: that round speaks.
+    reviews = [review(1, 1, 1), review(1, 2, 2), review(2, 1, 1), review(2, 1, 2)]
+    assert serving_rounds(reviews) == {(1, 1): 1, (1, 2): 2, (2, 1): 2}

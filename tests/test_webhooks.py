@@ -86,7 +86,7 @@ def publish_now(claim: Claim, channel: Channel, publisher: User, capture: Any) -
 
 def queued(delivery: WebhookDelivery) -> list[DBTaskResult]:
     """The django-tasks jobs queued for this delivery, oldest first."""
-    rows = DBTaskResult.objects.filter(task_path="review.webhooks.deliver_webhook").order_by("enqueued_at")
+    rows = DBTaskResult.objects.filter(task_path="review.publishing.webhooks.deliver_webhook").order_by("enqueued_at")
     return [r for r in rows if r.args_kwargs["args"][0] == delivery.pk]
 
 

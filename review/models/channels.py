@@ -243,7 +243,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # When the current attempt began: a pending delivery whose attempt began long ago lost its worker
-    # mid-send, and `manage.py requeue_webhooks` sends it again (review.webhooks.requeue_stale).
+    # mid-send, and `manage.py requeue_webhooks` sends it again (review.publishing.webhooks.requeue_stale).
     attempt_started_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

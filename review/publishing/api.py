@@ -89,7 +89,7 @@ class ChannelTokenAuthentication(BaseAuthentication):
 class ChannelTokenScheme(OpenApiAuthenticationExtension):
     """Documents the channel key in the OpenAPI schema."""
 
-    target_class = "review.channels_api.ChannelTokenAuthentication"
+    target_class = "review.publishing.api.ChannelTokenAuthentication"
     name = "channelKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
