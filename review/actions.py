@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -82,6 +83,42 @@ def validate_review(*, decision: str, evidence_grade: str, evidence_type: str, s
         raise ValidationError(errors)
 
 
+@dataclass(frozen=True)
+class ReviewInput:
+    """What a reviewer submitted for one claim version; the form and the serializer both build one."""
+
+    version: int
+    decision: str
+    evidence_grade: str
+    evidence_type: str = ""
+    nuance_tags: tuple[NuanceTag, ...] = ()
+    nuance_note: str = ""
+    password: str = field(default="", repr=False)
+    signature_meaning: str = ""
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> ReviewInput:
+        """From a form's cleaned_data or a serializer's validated_data (extra keys are ignored)."""
+        return cls(
+            version=int(data["version"]),
+            decision=data["decision"],
+            evidence_grade=data["evidence_grade"],
+            evidence_type=data.get("evidence_type") or "",
+            nuance_tags=tuple(data.get("nuance_tags") or ()),
+            nuance_note=(data.get("nuance_note") or "").strip(),
+            password=data.get("password") or "",
+            signature_meaning=(data.get("signature_meaning") or "").strip(),
+        )
+
+    def validate(self) -> None:
+        validate_review(
+            decision=self.decision,
+            evidence_grade=self.evidence_grade,
+            evidence_type=self.evidence_type,
+            signature_meaning=self.signature_meaning,
+        )
+
+
 def record_review(
     *,
     claim: Claim,
@@ -95,6 +132,23 @@ def record_review(
     password: str = "",
     signature_meaning: str = "",
 ) -> Review:
+    """`submit_review` with the input spelled out (commands, the demo seed and tests)."""
+    submitted = ReviewInput.of(
+        {
+            "version": version,
+            "decision": decision,
+            "evidence_grade": evidence_grade,
+            "nuance_tags": nuance_tags,
+            "nuance_note": nuance_note,
+            "evidence_type": evidence_type,
+            "password": password,
+            "signature_meaning": signature_meaning,
+        }
+    )
+    return submit_review(claim=claim, reviewer=reviewer, submitted=submitted)
+
+
+def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Review:
     """Judge one claim version: the verb behind approve, request_changes and reject.
 
     1. Validate the input (400).
@@ -109,36 +163,22 @@ def record_review(
        claim: request_changes and reject end the round; approve counts the
        distinct approvals of this version and approves once enough have signed.
     """
-    validate_review(
-        decision=decision,
-        evidence_grade=evidence_grade,
-        evidence_type=evidence_type,
-        signature_meaning=signature_meaning,
-    )
+    submitted.validate()
+    version, decision = submitted.version, submitted.decision
     current = Claim.objects.get(pk=claim.pk)
     current.check_in_review(decision, version)
     if not is_reviewer(reviewer):
         raise NotAllowed("Only medical reviewers review claims.")
     if decision in SIGNED_DECISIONS:
         try:
-            _check_signer(current, version, reviewer, password)
+            _check_signer(current, version, reviewer, submitted.password)
         except ReviewRefused as refusal:
             Refusal.objects.create(user=reviewer, claim=current, version=version, kind=refusal.kind)
             raise
 
     try:
         with transaction.atomic():
-            return _write_review(
-                claim=current,
-                version=version,
-                reviewer=reviewer,
-                decision=decision,
-                evidence_grade=evidence_grade,
-                nuance_tags=list(nuance_tags),
-                nuance_note=nuance_note.strip(),
-                evidence_type=evidence_type,
-                signature_meaning=signature_meaning.strip(),
-            )
+            return _write_review(claim=current, reviewer=reviewer, submitted=submitted)
     except IntegrityError:
         # Belt and braces: the row lock already serialises approvals, but if two
         # approvals by one reviewer ever raced past it, the unique constraint
@@ -148,18 +188,9 @@ def record_review(
         raise
 
 
-def _write_review(
-    *,
-    claim: Claim,
-    version: int,
-    reviewer: Any,
-    decision: str,
-    evidence_grade: str,
-    nuance_tags: list[NuanceTag],
-    nuance_note: str,
-    evidence_type: str,
-    signature_meaning: str,
-) -> Review:
+def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Review:
+    version, decision, evidence_grade = submitted.version, submitted.decision, submitted.evidence_grade
+    nuance_tags = list(submitted.nuance_tags)
     # The row lock makes concurrent reviews of one claim take turns, so each
     # sees the approvals committed before it and exactly one turns it approved.
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
@@ -175,8 +206,8 @@ def _write_review(
         content_hash=locked.content_hash,
         reviewer=reviewer,
         evidence_grade=evidence_grade,
-        evidence_type=evidence_type,
-        nuance_note=nuance_note,
+        evidence_type=submitted.evidence_type,
+        nuance_note=submitted.nuance_note,
         decision=decision,
         created_at=now,
     )
@@ -189,7 +220,7 @@ def _write_review(
             review=review,
             signer=reviewer,
             printed_name=reviewer.get_full_name() or reviewer.get_username(),
-            meaning=signature_meaning,
+            meaning=submitted.signature_meaning,
             signed_at=now,
             claim_version=version,
             content_hash=locked.content_hash,

@@ -1,6 +1,6 @@
 """JSON API for reviews and the review queue.
 
-POST /api/v1/claims/{id}/reviews/ records a review through review.models.record_review:
+POST /api/v1/claims/{id}/reviews/ records a review through review.actions.submit_review:
 201 with the review; 400 bad input (missing grade, missing signature meaning);
 403 not a reviewer, separation of duties, wrong password or signing locked;
 409 wrong state (with "status") or a stale version (with "current_version").
@@ -22,7 +22,7 @@ from content.flagging import advice_prefetches
 from content.models import Claim
 from content.permissions import get_claim_for_user
 from content.roles import is_reviewer
-from review.actions import record_review
+from review.actions import ReviewInput, submit_review
 from review.forms import QueueFilterForm
 from review.models import DEFAULT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag, Review
 from review.queue import queue_queryset
@@ -108,7 +108,8 @@ class ClaimReviews(generics.ListAPIView[Review]):
         claim = get_claim_for_user(request.user, pk)
         data = ReviewCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = record_review(claim=claim, reviewer=request.user, **data.validated_data)
+        submitted = ReviewInput.of(data.validated_data)
+        review = submit_review(claim=claim, reviewer=request.user, submitted=submitted)
         return Response(
             ReviewSerializer(Review.objects.for_list().get(pk=review.pk)).data, status=status.HTTP_201_CREATED
         )

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from review.actions import validate_review
+from review.actions import ReviewInput
 from review.models import DEFAULT_MEANING, REJECT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag
 
 
@@ -57,12 +57,7 @@ class ReviewForm(forms.Form):
             self.add_error("nuance_note", "Tell the author what to change: write a note or tick a nuance tag.")
         if decision and data.get("evidence_grade"):
             try:
-                validate_review(
-                    decision=decision,
-                    evidence_grade=data["evidence_grade"],
-                    evidence_type=data.get("evidence_type") or "",
-                    signature_meaning=data.get("signature_meaning") or "",
-                )
+                ReviewInput.of({"version": data.get("version") or 0, **data}).validate()
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     self.add_error(field if field in self.fields else None, errors)

@@ -25,7 +25,7 @@ from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
 from content.models import Claim, ClaimStatus
 from content.permissions import get_claim_for_user, visible_articles
 from content.roles import is_reviewer
-from review.actions import record_review
+from review.actions import ReviewInput, submit_review
 from review.forms import QueueFilterForm, ReviewForm
 from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused
 from review.permissions import available_actions, can_sign
@@ -216,18 +216,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         data = form.cleaned_data
         try:
-            review = record_review(
-                claim=claim,
-                version=data["version"],
-                reviewer=request.user,
-                decision=data["decision"],
-                evidence_grade=data["evidence_grade"],
-                evidence_type=data["evidence_type"],
-                nuance_tags=list(data["nuance_tags"]),
-                nuance_note=data["nuance_note"],
-                password=data["password"],
-                signature_meaning=data["signature_meaning"],
-            )
+            review = submit_review(claim=claim, reviewer=request.user, submitted=ReviewInput.of(data))
         except ReviewRefused as exc:
             form.add_error("password" if exc.kind == "wrong_password" else None, str(exc))
             status = 403

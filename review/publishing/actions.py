@@ -32,7 +32,14 @@ from review.models import (
     Publication,
 )
 from review.publishing import webhooks
-from review.publishing.facts import VersionFacts, offered_version, policy_of, version_facts
+from review.publishing.facts import (
+    VersionFacts,
+    article_failures,
+    flat_failures,
+    offered_version,
+    policy_of,
+    version_facts,
+)
 from review.publishing.policy import check_policy
 
 
@@ -169,15 +176,9 @@ def publish_article(
         if not claims:
             raise PolicyRefused(f"“{article.title}” has no live claims to publish.", ["the article has no live claims"])
         facts = version_facts([(c.pk, offered_version(c)) for c in claims])
-        policy = policy_of(channel)
-        failures: dict[int, list[str]] = {}
-        for claim in claims:
-            vf = facts.get((claim.pk, offered_version(claim)))
-            failed = ["version is missing"] if vf is None else check_policy(policy, vf.candidate(claim), now)
-            if failed:
-                failures[claim.pk] = failed
+        failures = article_failures(claims, facts, policy_of(channel), now)
         if failures:
-            flat = [f"claim #{pk}: {rule}" for pk, rules in failures.items() for rule in rules]
+            flat = flat_failures(failures)
             raise PolicyRefused(
                 f"“{article.title}” cannot go to {channel.name}: "
                 f"{len(failures)} of {len(claims)} claims fail its policy.",

@@ -24,6 +24,7 @@ from review.publishing.policy import (
     Signer,
     Tag,
     approved_at,
+    check_policy,
     lowest_grade,
     required_wording,
 )
@@ -130,3 +131,23 @@ def channels_with_policy() -> QuerySet[Channel]:
 def offered_version(claim: Claim) -> int:
     """The version a publish would send: the last approved one, else the current one (which then fails)."""
     return claim.approved_version or claim.version
+
+
+def failed_rules(facts: VersionFacts | None, claim: Claim, policy: Policy, now: datetime) -> list[str]:
+    """Every rule the claim's offered version fails on a channel (a missing version is one)."""
+    return ["version is missing"] if facts is None else check_policy(policy, facts.candidate(claim), now)
+
+
+def article_failures(
+    claims: Iterable[Claim], facts: dict[tuple[int, int], VersionFacts], policy: Policy, now: datetime
+) -> dict[int, list[str]]:
+    """Claim id -> the rules its offered version fails, for each of an article's claims that fails any."""
+    failures: dict[int, list[str]] = {}
+    for claim in claims:
+        if failed := failed_rules(facts.get((claim.pk, offered_version(claim))), claim, policy, now):
+            failures[claim.pk] = failed
+    return failures
+
+
+def flat_failures(failures: dict[int, list[str]]) -> list[str]:
+    return [f"claim #{pk}: {rule}" for pk, rules in failures.items() for rule in rules]

@@ -21,7 +21,10 @@ from review.models import (
 )
 from review.publishing.facts import (
     VersionFacts,
+    article_failures,
     channels_with_policy,
+    failed_rules,
+    flat_failures,
     grade_label,
     offered_version,
     policy_of,
@@ -295,7 +298,7 @@ def claim_verdicts(claim: Claim, now: datetime) -> list[ChannelVerdict]:
     verdicts = []
     for channel in channels:
         policy = policy_of(channel)
-        failed = ["version is missing"] if facts is None else check_policy(policy, facts.candidate(claim), now)
+        failed = failed_rules(facts, claim, policy, now)
         pub = live.get(channel.pk)
         serving = False
         if pub is not None:
@@ -326,13 +329,8 @@ def article_verdicts(article: Article, now: datetime) -> list[ChannelVerdict]:
     verdicts = []
     for channel in channels:
         policy = policy_of(channel)
-        failures: dict[int, list[str]] = {}
-        for claim in claims:
-            vf = facts.get((claim.pk, offered_version(claim)))
-            failed = ["version is missing"] if vf is None else check_policy(policy, vf.candidate(claim), now)
-            if failed:
-                failures[claim.pk] = failed
-        flat = [f"claim #{pk}: {rule}" for pk, rules in failures.items() for rule in rules]
+        failures = article_failures(claims, facts, policy, now)
+        flat = flat_failures(failures)
         if not claims:
             flat = ["the article has no live claims"]
         ap = live_articles.get(channel.pk)
