@@ -283,3 +283,26 @@ def test_it_never_logs_field_values_of_a_change(
     caplog.set_level(logging.DEBUG)
     revise_through_the_page(client_for(author), first_claim(sample_article))
     assert caplog.records and "brand-new wording" not in caplog.text
+
+
+def test_it_gives_a_sqlite_url_the_default_sqlite_options() -> None:
+    from config.settings import database_settings
+
+    assert database_settings("sqlite:////tmp/vetted-bench.sqlite3")["OPTIONS"] == {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+
+def test_it_opens_a_sqlite_url_in_wal_mode(db: None, tmp_path: Any) -> None:
+    from django.db.utils import ConnectionHandler
+
+    from config.settings import database_settings
+
+    handler = ConnectionHandler({"default": database_settings(f"sqlite:///{tmp_path}/bench.sqlite3")})
+    with handler["default"].cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+    handler.close_all()
+    assert mode == "wal"
