@@ -9,6 +9,7 @@ import copy
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -100,6 +101,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the session, the user and messages, so its 400 page renders like any other.
+    "config.middleware.RejectNulMiddleware",
+    "config.middleware.PrivateCacheMiddleware",
     # request.htmx: views answer an htmx request with just the fragment it swaps in.
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -128,27 +132,37 @@ TEMPLATES = [
     },
 ]
 
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # Keep a worker's connection between requests, as on PostgreSQL: opening one costs
-            # a file open, the PRAGMAs and parsing the schema, and starts with an empty page
-            # cache (5-20 ms a page at 100k claims on a 2-core VM; README "Benchmark").
-            "CONN_MAX_AGE": 60,
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock when a transaction starts, so two
-                # writers queue instead of one failing on a stale read snapshot.
-                # SQLite has no SELECT ... FOR UPDATE; this is its equivalent.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
+# Every SQLite database gets these, whether it is the default file or a `sqlite://` URL
+# (the bench and small deployments): without them writers fail with "database is locked".
+SQLITE_OPTIONS: dict[str, Any] = {
+    # IMMEDIATE takes the write lock when a transaction starts, so two
+    # writers queue instead of one failing on a stale read snapshot.
+    # SQLite has no SELECT ... FOR UPDATE; this is its equivalent.
+    "transaction_mode": "IMMEDIATE",
+    # Seconds a writer waits for the lock before giving up.
+    "timeout": 20,
+    # WAL lets readers go on while one writer commits.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def database_settings(url: str) -> dict[str, Any]:
+    """One DATABASES entry from a URL: the one path for the default and for DATABASE_URL.
+
+    A worker keeps its connection between requests on either database: opening one
+    costs a file open (or a TCP handshake), the PRAGMAs and parsing the schema, and starts
+    with an empty page cache (5-20 ms a page at 100k claims on a 2-core VM; README "Benchmark").
+    """
+    entry: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    if entry["ENGINE"] == "django.db.backends.sqlite3":
+        # Options written in the URL's query string win over ours.
+        entry["OPTIONS"] = {**SQLITE_OPTIONS, **entry.get("OPTIONS", {})}
+    return entry
+
+
+DATABASES = {
+    "default": database_settings(DATABASE_URL or "sqlite:///" + env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
+}
 
 # Read replica: GET views marked with `config.db_router.use_replica` (channel feeds, audit
 # reads) read from the "replica" alias. Without DATABASE_REPLICA_URL the alias is the
@@ -156,7 +170,7 @@ else:
 # default: the same test database through a second connection.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    DATABASES["replica"] = database_settings(DATABASE_REPLICA_URL)
 else:
     DATABASES["replica"] = copy.deepcopy(DATABASES["default"])
 DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
@@ -269,6 +283,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's three defaults, with JSON refusing depth and NUL bytes as 400 (config.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -22,6 +22,7 @@ from content.exceptions import InvalidTransition, StaleVersion
 from content.flagging import advice_prefetches, current_open_flags  # triage (issue 8)
 from content.importing import FORMATS, ImportRejected
 from content.library import current_matches  # triage (issue 8)
+from content.limits import MAX_ID, is_id
 from content.models import Article, Claim, ClaimStatus, ClaimVersion, Reference
 from content.permissions import get_claim_for_user, visible_articles, visible_claims
 
@@ -197,9 +198,9 @@ class ArticleDetail(generics.RetrieveAPIView[Article]):
 
 class ClaimPatchSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(trim_whitespace=False)
-    expected_version = serializers.IntegerField(min_value=1)
+    expected_version = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     change_reason = serializers.CharField(allow_blank=True, trim_whitespace=True)
-    citations = serializers.ListField(child=serializers.IntegerField(), required=False)
+    citations = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
 
     def validate_change_reason(self, value: str) -> str:
         if not value.strip():
@@ -225,7 +226,7 @@ class ClaimList(generics.ListAPIView[Claim]):
         )
         article = self.request.query_params.get("article")
         if article is not None:
-            if not article.isdigit():
+            if not is_id(article):
                 raise ValidationError({"article": "Must be an article id."})
             qs = qs.filter(article_id=int(article))
         wanted = self.request.query_params.get("status")

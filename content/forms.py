@@ -7,6 +7,7 @@ from django.conf import settings
 
 from content import importing
 from content.importing import ImportRejected
+from content.limits import MAX_ID
 
 FORMAT_CHOICES = [
     ("auto", "Detect automatically"),
@@ -45,7 +46,7 @@ class ImportForm(forms.Form):
 
 class ReviseForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), strip=True)
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     change_reason = forms.CharField(
         max_length=500, label="Why are you changing it?", help_text="Required: reviewers and auditors read it."
     )
@@ -54,12 +55,12 @@ class ReviseForm(forms.Form):
 class SplitForm(forms.Form):
     first = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="This claim keeps")
     second = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="New claim after it")
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     change_reason = forms.CharField(max_length=500, label="Why split it?")
 
 
 class MergeForm(forms.Form):
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     change_reason = forms.CharField(max_length=500, label="Why merge it with the next claim?")
 
 

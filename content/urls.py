@@ -5,20 +5,20 @@ from content import api, views
 urlpatterns = [
     path("articles/", views.article_list, name="article_list"),
     path("articles/import/", views.article_import, name="article_import"),
-    path("articles/<int:pk>/", views.article_detail, name="article_detail"),
-    path("articles/<int:pk>/submit/", views.article_submit_all, name="article_submit_all"),
-    path("claims/<int:pk>/edit/", views.claim_edit, name="claim_edit"),
-    path("claims/<int:pk>/split/", views.claim_split, name="claim_split"),
-    path("claims/<int:pk>/merge/", views.claim_merge, name="claim_merge"),
-    path("claims/<int:pk>/submit/", views.claim_submit, name="claim_submit"),
-    path("claims/<int:pk>/history/", views.claim_history, name="claim_history"),
+    path("articles/<id:pk>/", views.article_detail, name="article_detail"),
+    path("articles/<id:pk>/submit/", views.article_submit_all, name="article_submit_all"),
+    path("claims/<id:pk>/edit/", views.claim_edit, name="claim_edit"),
+    path("claims/<id:pk>/split/", views.claim_split, name="claim_split"),
+    path("claims/<id:pk>/merge/", views.claim_merge, name="claim_merge"),
+    path("claims/<id:pk>/submit/", views.claim_submit, name="claim_submit"),
+    path("claims/<id:pk>/history/", views.claim_history, name="claim_history"),
 ]
 
 api_urlpatterns = [
     path("articles/", api.ArticleList.as_view(), name="api_articles"),
-    path("articles/<int:pk>/", api.ArticleDetail.as_view(), name="api_article"),
+    path("articles/<id:pk>/", api.ArticleDetail.as_view(), name="api_article"),
     path("claims/", api.ClaimList.as_view(), name="api_claims"),
-    path("claims/<int:pk>/", api.ClaimDetail.as_view(), name="api_claim"),
-    path("claims/<int:pk>/versions/", api.ClaimVersions.as_view(), name="api_claim_versions"),
-    path("claims/<int:pk>/submit/", api.ClaimSubmit.as_view(), name="api_claim_submit"),
+    path("claims/<id:pk>/", api.ClaimDetail.as_view(), name="api_claim"),
+    path("claims/<id:pk>/versions/", api.ClaimVersions.as_view(), name="api_claim_versions"),
+    path("claims/<id:pk>/submit/", api.ClaimSubmit.as_view(), name="api_claim_submit"),
 ]

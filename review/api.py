@@ -19,12 +19,13 @@ from rest_framework.response import Response
 
 from content.api import ClaimSerializer
 from content.flagging import advice_prefetches
+from content.limits import MAX_ID
 from content.models import Claim
 from content.permissions import get_claim_for_user
 from content.roles import is_reviewer
 from review.actions import ReviewInput, submit_review
 from review.forms import QueueFilterForm
-from review.models import DEFAULT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag, Review
+from review.models import DEFAULT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag, Review, Signature
 from review.queue import queue_queryset
 
 
@@ -74,7 +75,7 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
 
 
 class ReviewCreateSerializer(serializers.Serializer[Any]):
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     evidence_grade = serializers.ChoiceField(choices=EvidenceGrade.choices)
     evidence_type = serializers.ChoiceField(choices=EvidenceType.choices, required=False, allow_blank=True, default="")
     nuance_tags = serializers.SlugRelatedField(
@@ -85,7 +86,10 @@ class ReviewCreateSerializer(serializers.Serializer[Any]):
     password = serializers.CharField(
         required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False
     )
-    signature_meaning = serializers.CharField(required=False, allow_blank=True, default="")
+    # The column's length: a longer meaning would reach PostgreSQL and fail there (a 500).
+    signature_meaning = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=Signature._meta.get_field("meaning").max_length
+    )
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if data["decision"] != Decision.REQUEST_CHANGES and not data["signature_meaning"].strip():

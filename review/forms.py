@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from content.limits import MAX_ID
 from review.actions import ReviewInput
 from review.models import DEFAULT_MEANING, REJECT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag
 
@@ -18,7 +19,7 @@ class TagChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ReviewForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     evidence_grade = forms.ChoiceField(choices=EvidenceGrade.choices, widget=forms.RadioSelect)
     evidence_type = forms.ChoiceField(choices=[("", "—"), *EvidenceType.choices], required=False)
     nuance_tags = TagChoiceField(
@@ -67,7 +68,7 @@ class ReviewForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The queue's filters. Unknown values are an error (400 in the API), never silently ignored."""
 
-    article = forms.IntegerField(required=False, min_value=1)
+    article = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     grade = forms.ChoiceField(choices=[("", "Any grade"), *EvidenceGrade.choices], required=False)
     tag = forms.SlugField(required=False)
     older_than_days = forms.IntegerField(required=False, min_value=0, max_value=3650)

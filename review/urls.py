@@ -7,11 +7,11 @@ urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("review/queue/", views.queue, name="review_queue"),
     path("review/next/", views.next_claim, name="review_next"),
-    path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
-    path("claims/<int:pk>/review/", views.claim_review, name="claim_review"),
+    path("claims/<id:pk>/", views.claim_detail, name="claim_detail"),
+    path("claims/<id:pk>/review/", views.claim_review, name="claim_review"),
 ]
 
 api_urlpatterns = [
-    path("claims/<int:pk>/reviews/", api.ClaimReviews.as_view(), name="api_claim_reviews"),
+    path("claims/<id:pk>/reviews/", api.ClaimReviews.as_view(), name="api_claim_reviews"),
     path("review-queue/", api.ReviewQueue.as_view(), name="api_review_queue"),
 ]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from config.errors import error_page
 from content import diffing
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+from content.limits import is_id
 from content.models import Claim, ClaimStatus
 from content.permissions import get_claim_for_user, visible_articles
 from content.roles import is_reviewer
@@ -260,7 +261,7 @@ def next_claim(request: HttpRequest) -> HttpResponse:
     if not is_reviewer(request.user):
         raise NotAllowed("The review queue is for medical reviewers.")
     after_id = request.GET.get("after", "")
-    if after_id.isdigit():
+    if is_id(after_id):
         nxt = next_in_queue(request.user, get_claim_for_user(request.user, int(after_id)))
     else:
         waiting = queue_queryset(request.user, {}).filter(signed_by_me=False)  # type: ignore[misc]

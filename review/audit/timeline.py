@@ -10,6 +10,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from content.limits import MAX_ID, is_id
 from review.audit.chain import iso, user_by_name
 from review.models import AuditEvent, Channel
 
@@ -35,7 +36,12 @@ def parse_moment(value: str, *, end_of_day: bool = False, name: str = "at") -> d
         if moment is None and day is not None:
             moment = datetime.combine(day, time.max if end_of_day else time.min)
         if moment is not None:
-            return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+            try:
+                # In UTC now, as the database compares it: a moment at the calendar's edge
+                # (9999-12-31T23:00-05:00) has no UTC form and would overflow in the query.
+                return (moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)).astimezone(UTC)
+            except (OverflowError, ValueError):
+                raise FilterError(f"{name} is outside the calendar the trail can hold.") from None
     raise FilterError(f"{name} must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T09:30:00Z.")
 
 
@@ -43,8 +49,8 @@ def _int_param(params: Mapping[str, str], name: str) -> int | None:
     value = (params.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit():
-        raise FilterError(f"{name} must be a number.")
+    if not is_id(value):
+        raise FilterError(f"{name} must be a number up to {MAX_ID}.")
     return int(value)
 
 
@@ -56,14 +62,14 @@ def filter_events(params: Mapping[str, str], events: QuerySet[AuditEvent] | None
     if (article := _int_param(params, "article")) is not None:
         qs = qs.filter(article_id=article)
     if actor := (params.get("actor") or "").strip():
-        actor_id = int(actor) if actor.isdigit() else None
+        actor_id = _int_param(params, "actor") if actor.isdigit() else None
         if actor_id is None:
             user = user_by_name(actor)
             actor_id = user.pk if user else 0  # an unknown name matches nothing
         qs = qs.filter(actor_id=actor_id)
     if channel := (params.get("channel") or "").strip():
         by_slug = Channel.objects.filter(slug=channel).values_list("pk", flat=True)
-        channel_id = int(channel) if channel.isdigit() else by_slug.first()
+        channel_id = _int_param(params, "channel") if channel.isdigit() else by_slug.first()
         qs = qs.filter(channel_id=channel_id or 0)
     if kind := (params.get("type") or "").strip():
         # "claim" matches every claim.* event; "claim.status" every status change.

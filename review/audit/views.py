@@ -21,6 +21,7 @@ from config.db_router import use_replica
 from config.errors import error_page
 from content import diffing
 from content.exceptions import NotAllowed
+from content.limits import is_id
 from content.permissions import get_claim_for_user
 from content.roles import is_compliance
 from review import audit
@@ -135,10 +136,10 @@ def as_of(request: HttpRequest) -> HttpResponse:
     context["at"] = at
     snapshot: Any = None
     if kind == "channel":
-        channel = Channel.objects.filter(pk=int(ident)).first() if ident.isdigit() else None
+        channel = Channel.objects.filter(pk=int(ident)).first() if is_id(ident) else None
         channel = channel or Channel.objects.filter(slug=ident).first()
         snapshot = audit.channel_feed_as_of(channel.pk, at) if channel else None
-    elif kind in ("claim", "article") and ident.isdigit():
+    elif kind in ("claim", "article") and is_id(ident):
         snapshot = (audit.claim_as_of if kind == "claim" else audit.article_as_of)(int(ident), at)
     elif kind not in ("claim", "article"):
         return error_page(request, 400, "Choose a claim, an article or a channel.", title="Bad filter")
