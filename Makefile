@@ -53,7 +53,7 @@ backup-check: $(BIN)/.installed
 	bash deploy/backup_restore.sh
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles test-results
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm var/audit-anchor.json var/audit-anchor.json.lock staticfiles test-results
 
 # Build BENCH_ARTICLES x BENCH_CLAIMS x BENCH_VERSIONS (default 1000 x 100 x 5) of load data on SQLite and,
 # with DATABASE_URL (a scratch database: it is flushed), on PostgreSQL; serve each with gunicorn on loopback

@@ -2,7 +2,8 @@
 
 200 when the database answers and every migration is applied; 503 otherwise. The
 body also says how far behind the background worker is (READY task rows and the age
-of the oldest), which a monitor alerts on but which does not take the server out.
+of the oldest) and whether the audit chain still continues from its anchor, which a
+monitor alerts on but which do not take the server out.
 No authentication and no details beyond ok/unreachable/pending: it is public.
 """
 
@@ -63,7 +64,25 @@ def check(connection: BaseDatabaseWrapper) -> tuple[bool, dict[str, Any]]:
         tasks: dict[str, int | None] | None = task_backlog(connection)
     except DatabaseError:
         tasks = None
-    return not pending, {"database": "ok", "migrations": "pending" if pending else "ok", "tasks": tasks}
+    report = {"database": "ok", "migrations": "pending" if pending else "ok", "tasks": tasks, "audit": audit_state()}
+    return not pending, report
+
+
+def audit_state() -> str:
+    """ "ok", or "broken" when the chain no longer continues from its anchor (details: the integrity page).
+
+    A broken trail is an alarm for an operator, not a reason to take the server out of rotation.
+    """
+    from review.audit.anchor import state
+
+    try:
+        problem = state()
+    except DatabaseError:
+        return "unknown"
+    if problem:
+        log.critical("health check: the audit trail is broken", extra={"detail": problem})
+        return "broken"
+    return "ok"
 
 
 @never_cache

@@ -317,6 +317,13 @@ AUDIT_ANCHOR_PATH = Path(env_str("AUDIT_ANCHOR_PATH", str(BASE_DIR / "var" / "au
 # head. Set it on its own to rotate SECRET_KEY without re-keying the trail; it must
 # stay the same for as long as the events it sealed are kept.
 AUDIT_KEY = env_str("AUDIT_KEY") or "vetted-audit:" + SECRET_KEY
+# The anchor log's checkpoints are sealed under a key of their own (review.audit.anchor), so a
+# copy of the chain's key alone cannot re-seal a shortened anchor.
+AUDIT_ANCHOR_KEY = env_str("AUDIT_ANCHOR_KEY") or "vetted-anchor:" + AUDIT_KEY
+# Where each checkpoint is also sent (a JSON POST), so a copy lives off this host: an object
+# store with object lock, a time-stamp authority's front end or a log host. Empty: none.
+AUDIT_CHECKPOINT_URL = env_str("AUDIT_CHECKPOINT_URL", "")
+AUDIT_CHECKPOINT_TIMEOUT = 5
 # History is append-only: the admin's "revert to this version" would rewrite rows
 # outside the verbs, so it is off.
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -31,6 +31,12 @@ def audit_anchor_outside_the_work_tree(tmp_path_factory: pytest.TempPathFactory)
     settings.AUDIT_ANCHOR_PATH = tmp_path_factory.mktemp("audit") / "audit-anchor.json"
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_per_test(settings: Any, tmp_path: Path) -> None:
+    """Each test's database starts a new chain, so it gets a new anchor log: the anchor only moves forward."""
+    settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchor.json"
+
+
 def make_user(username: str, group: str | None, **extra: Any) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", PASSWORD, **extra)
     if group:

@@ -356,3 +356,97 @@ def test_it_still_lets_flush_empty_the_database_and_keeps_the_triggers(transacti
     call_command("flush", interactive=False, verbosity=0)
     assert not NuanceTag.history.exists()  # type: ignore[attr-defined]
     assert trigger_tables() == set(audit.append_only_tables())
+
+
+# --- the anchor only moves forward -------------------------------------------------------------------------------
+
+
+def test_it_refuses_to_anchor_a_chain_whose_tail_was_deleted(
+    chain: list[AuditEvent], author: User, anchor_file: Path, tamperer: None
+) -> None:
+    raw(f"DELETE FROM {table()} WHERE id > %s", [3])
+    before = anchor_file.read_text()
+    audit.record(author, "auth.login_failed", reason="any later write")
+    with pytest.raises(audit.AnchorError, match=r"deleted|rewritten"):
+        audit.write_anchor()
+    assert anchor_file.read_text() == before
+
+
+def test_it_still_reports_a_truncated_chain_after_later_writes(
+    chain: list[AuditEvent], author: User, tamperer: None
+) -> None:
+    raw(f"DELETE FROM {table()} WHERE id > %s", [3])
+    audit.record(author, "auth.login_failed", reason="any later write")
+    with pytest.raises(audit.AnchorError):
+        audit.write_anchor()
+    result = audit.verify_chain()
+    assert (result.ok, result.first_broken) == (False, 5)
+    assert "missing" in result.detail
+
+
+def test_it_reports_a_chain_and_anchor_both_deleted_while_history_remains(
+    author: User, anchor_file: Path, tamperer: None
+) -> None:
+    NuanceTag(slug="needs-dose", name="Needs the dose").save()  # a history row and its event
+    audit.write_anchor()
+    raw(f"DELETE FROM {table()}")
+    anchor_file.unlink()
+    result = audit.verify_chain()
+    assert (result.ok, result.events_checked) == (False, 0)
+    assert "no anchor" in result.detail.lower()
+
+
+def test_it_detects_an_edited_checkpoint(chain: list[AuditEvent], anchor_file: Path) -> None:
+    checkpoint = json.loads(anchor_file.read_text().splitlines()[-1])
+    checkpoint["id"], checkpoint["count"] = 3, 3
+    anchor_file.write_text(json.dumps(checkpoint) + "\n")
+    result = audit.verify_chain()
+    assert not result.ok
+    assert "seal" in result.detail
+
+
+def test_it_keeps_every_checkpoint_linked_to_the_one_before(chain: list[AuditEvent], author: User) -> None:
+    audit.record(author, "note.written")
+    audit.write_anchor()
+    audit.record(author, "note.written")
+    audit.write_anchor()
+    rows = [json.loads(line) for line in Path(audit.anchor_path()).read_text().splitlines()]
+    assert [r["id"] for r in rows] == [6, 7, 8]
+    assert [r["prev"] for r in rows[1:]] == [r["mac"] for r in rows[:-1]]
+    assert audit.verify_chain().ok
+
+
+def test_it_shows_a_broken_anchor_on_the_health_check(chain: list[AuditEvent], tamperer: None) -> None:
+    from django.test import Client
+
+    assert Client().get("/healthz").json()["audit"] == "ok"
+    raw(f"DELETE FROM {table()} WHERE id > %s", [3])
+    assert Client().get("/healthz").json()["audit"] == "broken"
+
+
+def test_it_sends_each_checkpoint_to_the_configured_receiver(author: User, settings: Any) -> None:
+    import http.server
+    import threading
+
+    received: list[dict[str, Any]] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        settings.AUDIT_CHECKPOINT_URL = f"http://127.0.0.1:{server.server_port}/checkpoints"
+        audit.record(author, "note.written")
+        written = audit.write_anchor()
+    finally:
+        server.shutdown()
+    assert received == [written]
+    assert received[0]["id"] == 1 and received[0]["mac"]

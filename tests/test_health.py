@@ -47,7 +47,12 @@ def unreachable(django_db_blocker: Any) -> Iterator[BaseDatabaseWrapper]:
 def test_it_reports_healthy_without_a_login(db: None) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "migrations": "ok", "tasks": {"pending": 0, "oldest_seconds": 0}}
+    assert response.json() == {
+        "database": "ok",
+        "migrations": "ok",
+        "tasks": {"pending": 0, "oldest_seconds": 0},
+        "audit": "ok",
+    }
 
 
 def test_it_counts_tasks_waiting_for_the_worker(db: None) -> None:

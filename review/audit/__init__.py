@@ -1,6 +1,7 @@
 """The audit trail: who changed, judged, signed and published what, when and why, provably unaltered.
 
-- `chain`: the HMAC hash chain, its lock and its anchor outside the database; verification.
+- `chain`: the HMAC hash chain and its lock; `anchor`: the signed checkpoint log outside the database;
+  `verify`: every event and the anchor log checked.
 - `events`: one event per governed history row, plus business events (`record`).
 - `guards`: which models are governed; the append-only triggers.
 - `receivers`: the signal receivers that write events (loaded by the app config).
@@ -10,26 +11,20 @@
 The names other modules use are re-exported here, so callers write `audit.record(...)`.
 """
 
+from review.audit.anchor import AnchorError, anchor_path, read_anchor, write_anchor
 from review.audit.as_of import article_as_of, channel_feed_as_of, claim_as_of
 from review.audit.chain import (
     CHAIN_LOCK_KEY,
     GENESIS,
     SYSTEM_USERNAME,
-    AnchorError,
     AuditUnavailable,
-    Verification,
-    anchor_path,
     canonical,
     compute_hash,
     ensure_database_ready,
     iso,
     jsonable,
-    read_anchor,
-    run_verification,
     system_user,
     user_by_name,
-    verify_chain,
-    write_anchor,
 )
 from review.audit.events import append_event, derive_type, event_links, record, record_histories, record_history
 from review.audit.guards import (
@@ -43,6 +38,7 @@ from review.audit.guards import (
 )
 from review.audit.reconcile import Mismatch, reconcile
 from review.audit.timeline import FilterError, event_json, filter_events, page_ids, parse_moment, rows_of
+from review.audit.verify import Verification, run_verification, verify_chain
 
 __all__ = [
     "CHAIN_LOCK_KEY",

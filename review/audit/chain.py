@@ -51,19 +51,13 @@ Audit write paths (also in the README)
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import hmac
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -74,7 +68,8 @@ from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from review.models import AuditEvent, AuditVerification
+from review.audit.anchor import write_anchor
+from review.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -198,145 +193,6 @@ def _anchor_after_commit(connection: BaseDatabaseWrapper) -> None:
     if any(entry[1] is write_anchor for entry in getattr(connection, "run_on_commit", [])):
         return
     transaction.on_commit(write_anchor, robust=True)
-
-
-class AnchorError(Exception):
-    pass
-
-
-def anchor_path() -> Path:
-    return Path(settings.AUDIT_ANCHOR_PATH)
-
-
-def write_anchor() -> dict[str, Any]:
-    """Write the committed head (hash, id, count) atomically: temp file + os.replace.
-
-    Reads the head from the database under a file lock rather than trusting the
-    caller's event, so two processes committing in one order and anchoring in
-    the other can never move the anchor backwards.
-    """
-    path = anchor_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        head = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
-        # Ids are allocated 1, 2, 3 ... under the chain lock, so the head's id is the count.
-        data = {
-            "head": head[1] if head else "",
-            "id": head[0] if head else 0,
-            "count": head[0] if head else 0,
-            "written_at": iso(timezone.now()),
-        }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-    return data
-
-
-def read_anchor() -> dict[str, Any] | None:
-    path = anchor_path()
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise AnchorError(f"The anchor file {path} cannot be read: {exc}") from None
-    if not isinstance(data, dict) or not {"head", "id", "count"} <= data.keys():
-        raise AnchorError(f"The anchor file {path} is not an audit anchor.")
-    return data
-
-
-@dataclass
-class Verification:
-    ok: bool
-    events_checked: int
-    first_broken: int | None
-    head: str
-    detail: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "events_checked": self.events_checked,
-            "first_broken": self.first_broken,
-            "head": self.head,
-        }
-
-
-def verify_chain() -> Verification:
-    """Check every event, streamed in id order (constant memory), then the head against the anchor.
-
-    Per event: the id follows the previous one (a gap is a deleted row), the
-    prev_hash is the previous event's hash (a removed, inserted or altered
-    predecessor), the hash matches the content (an altered event). Then the
-    head must be the anchored head: catches rows removed from or added to the
-    end, and a chain recomputed inside the database.
-    """
-    checked, expected_id, prev_hash, head = 0, 1, GENESIS, ""
-    first_broken: int | None = None
-    detail = ""
-
-    def broken(event_id: int | None, why: str) -> None:
-        nonlocal first_broken, detail
-        if first_broken is None and not detail:
-            first_broken, detail = event_id, why
-
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        checked += 1
-        if event.pk != expected_id:
-            missing = event.pk > expected_id
-            broken(
-                expected_id if missing else event.pk,
-                f"Event #{expected_id} is missing (the next event is #{event.pk})."
-                if missing
-                else f"Event #{event.pk} is out of sequence.",
-            )
-        if event.prev_hash != prev_hash:
-            broken(event.pk, f"Event #{event.pk} does not follow the event before it: its prev_hash differs.")
-        if compute_hash(event) != event.hash:
-            broken(event.pk, f"Event #{event.pk} was altered: its content does not match its hash.")
-        expected_id, prev_hash, head = event.pk + 1, event.hash, event.hash
-    last_id = expected_id - 1
-
-    try:
-        anchor = read_anchor()
-    except AnchorError as exc:
-        broken(None, str(exc))
-        anchor = None
-    if anchor is None:
-        if checked and not detail:
-            broken(None, f"No anchor at {anchor_path()}: the head cannot be vouched for.")
-    elif int(anchor["id"]) < last_id:
-        broken(int(anchor["id"]) + 1, f"Events after #{anchor['id']} are not anchored: added outside the app.")
-    elif int(anchor["id"]) > last_id:
-        # An append committed while we streamed is fine; rows gone from the end are not.
-        if not AuditEvent.objects.filter(pk=anchor["id"], hash=anchor["head"]).exists():
-            broken(last_id + 1, f"The anchor records {anchor['id']} events; events after #{last_id} are missing.")
-    elif anchor["head"] != head or int(anchor["count"]) != checked:
-        broken(last_id, f"The head #{last_id} differs from the anchored head: the chain was rewritten.")
-    return Verification(ok=not detail, events_checked=checked, first_broken=first_broken, head=head, detail=detail)
-
-
-def run_verification(actor: Any = None) -> tuple[Verification, AuditVerification]:
-    """Verify and keep the result for the integrity page."""
-    result = verify_chain()
-    row = AuditVerification.objects.create(
-        run_by=actor_or_system(actor),
-        ok=result.ok,
-        events_checked=result.events_checked,
-        first_broken=result.first_broken,
-        head=result.head,
-        detail=result.detail,
-    )
-    return result, row
 
 
 class AuditUnavailable(Exception):

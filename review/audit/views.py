@@ -25,6 +25,7 @@ from content.limits import is_id
 from content.permissions import get_claim_for_user
 from content.roles import is_compliance
 from review import audit
+from review.audit import anchor
 from review.models import AuditEvent, AuditVerification, Channel, Publication
 
 PAGE_SIZE = 50
@@ -180,7 +181,7 @@ def _integrity_context() -> dict[str, Any]:
         "last": runs[0] if runs else None,
         "runs": runs,
         "event_count": AuditEvent.objects.count(),
-        "anchor_path": audit.anchor_path(),
+        "anchor_problem": anchor.state(),
     }
 
 
