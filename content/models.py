@@ -40,6 +40,11 @@ def content_hash(text: str, citation_keys: Iterable[str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def version_hash(text: str, citations: Iterable[Any]) -> str:
+    """A stored version's hash recomputed from what it holds: its text and its citations' keys."""
+    return content_hash(text, [str(c.get("key", "")) for c in citations or [] if isinstance(c, dict)])
+
+
 def unstorable(text: str) -> str | None:
     """Why the database cannot store `text` as it is, or None.
 

@@ -240,7 +240,7 @@ def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
         locked.approve(
             by=reviewer,
             version=version,
-            signatures=Review.objects.counting(locked).count(),
+            signatures=intact_approvals(locked),
             needed=signatures_required(evidence_grade, nuance_tags),
         )
 
@@ -260,3 +260,12 @@ def _renew_publications(claim: Claim, version: int, by: Any, signed_at: Any) -> 
             pub._history_user = by  # type: ignore[attr-defined]
             pub._change_reason = f"Version {version} approved again"  # type: ignore[attr-defined]
             pub.save(update_fields=["approved_at"])
+
+
+def intact_approvals(claim: Claim) -> int:
+    """Approvals counting towards the claim's current version whose signature seal verifies.
+
+    A review and signature inserted around the app (no valid keyed seal) approve nothing.
+    """
+    counting = Review.objects.counting(claim).select_related("signature")
+    return sum(1 for review in counting if getattr(review, "signature", None) and review.signature.is_intact())

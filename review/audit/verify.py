@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from content.models import ClaimVersion, version_hash
 from review.audit.anchor import AnchorError, checkpoints
 from review.audit.chain import GENESIS, actor_or_system, compute_hash
 from review.audit.guards import governed_models, history_model
-from review.models import AuditEvent, AuditVerification
+from review.models import AuditEvent, AuditVerification, Signature
 
 
 @dataclass
@@ -101,9 +103,29 @@ def _history_exists() -> bool:
     return any(history_model(model).objects.exists() for model in governed_models())
 
 
+def broken_records() -> Iterator[str]:
+    """Governed rows whose own seal or hash no longer matches what they hold, streamed.
+
+    Every signature's keyed seal (signer, claim, version, content hash, decision, meaning, time)
+    and every claim version's content hash, recomputed from its text and citations: an edit of
+    either table from outside the app (triggers dropped by the table owner) shows here.
+    """
+    for signature in Signature.objects.select_related("review").order_by("pk").iterator(chunk_size=2000):
+        if not signature.is_intact():
+            yield f"Signature #{signature.pk} does not match its seal: it was forged or altered."
+    versions = ClaimVersion.objects.order_by("pk").only("claim_id", "version", "text", "citations", "content_hash")
+    for cv in versions.iterator(chunk_size=2000):
+        if version_hash(cv.text, cv.citations) != cv.content_hash:
+            yield f"Claim #{cv.claim_id} version {cv.version} does not match its content hash: its text was altered."
+
+
 def run_verification(actor: Any = None) -> tuple[Verification, AuditVerification]:
-    """Verify and keep the result for the integrity page."""
+    """Verify the chain and the sealed records, and keep the result for the integrity page."""
     result = verify_chain()
+    if result.ok:
+        problem = next(broken_records(), "")
+        if problem:
+            result = Verification(False, result.events_checked, None, result.head, problem)
     row = AuditVerification.objects.create(
         run_by=actor_or_system(actor),
         ok=result.ok,

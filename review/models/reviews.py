@@ -23,6 +23,7 @@ What the lifecycle fields on Claim mean (the review verbs write them):
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -195,7 +196,9 @@ class Signature(models.Model):
     signed_at = models.DateTimeField(default=timezone.now)
     claim_version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
-    seal = models.CharField(max_length=64, help_text="SHA-256 over signer, version hash, meaning and time.")
+    seal = models.CharField(
+        max_length=64, help_text="HMAC-SHA256 over signer, version hash, decision, meaning and time."
+    )
 
     history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
@@ -207,6 +210,11 @@ class Signature(models.Model):
         return f"{self.printed_name}, {self.signed_at:%Y-%m-%d %H:%M} UTC: {self.meaning}"
 
     def compute_seal(self) -> str:
+        """HMAC-SHA256 under settings.AUDIT_KEY over what was signed and what the signature means.
+
+        Keyed, so a database user without the key cannot seal a forged or altered signature:
+        publishing and approval count only signatures whose seal verifies.
+        """
         payload = "|".join(
             [
                 str(self.signer_id),
@@ -214,16 +222,17 @@ class Signature(models.Model):
                 str(self.review.claim_id),
                 str(self.claim_version),
                 self.content_hash,
+                self.review.decision,
                 self.meaning,
                 self.signed_at.isoformat(),
             ]
         )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return hmac.new(settings.AUDIT_KEY.encode("utf-8"), payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def is_intact(self) -> bool:
         """The seal still matches the signed fields, and the review it belongs to judged the same content."""
         return (
-            self.seal == self.compute_seal()
+            hmac.compare_digest(self.seal, self.compute_seal())
             and self.content_hash == self.review.content_hash
             and self.claim_version == self.review.version
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from content.models import Claim, ClaimStatus, ClaimVersion
+from content.models import Claim, ClaimStatus, ClaimVersion, version_hash
 from review.models import (
     Channel,
     Decision,
@@ -46,6 +46,11 @@ class VersionFacts:
     grades: list[str] = field(default_factory=list)
     signers: list[Signer] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
+
+    @property
+    def recomputed_hash(self) -> str:
+        """The content hash recomputed from the text and citations this version holds now."""
+        return version_hash(self.text, self.citations)
 
     @property
     def grade(self) -> str | None:
@@ -108,7 +113,9 @@ def version_facts(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Ver
             continue
         vf.grades.append(review.evidence_grade)
         signature: Signature | None = getattr(review, "signature", None)
-        if signature is not None:
+        # Only a signature whose keyed seal verifies, sealed to this exact content, is a signer:
+        # rows written into the database around the app carry no valid seal and count for nothing.
+        if signature is not None and signature.is_intact() and signature.content_hash == vf.content_hash:
             vf.signers.append(Signer(signature.signer_id, signature.printed_name, signature.signed_at))
     return facts
 

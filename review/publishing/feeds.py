@@ -112,7 +112,9 @@ def serve(publications: Iterable[Publication], channel: Channel, now: datetime) 
     served: list[ServedClaim] = []
     for pub in pubs:
         vf = facts.get((pub.claim_id, pub.version))
-        if vf is None or vf.content_hash != pub.content_hash:
+        # The bytes served must be the bytes approved: the pinned hash, recomputed from the
+        # version's text and citations (an edit of the version row around the app shows here).
+        if vf is None or vf.content_hash != pub.content_hash or vf.recomputed_hash != pub.content_hash:
             continue
         if check_policy(policy, vf.candidate(pub.claim), now, live=True):
             continue
