@@ -17,8 +17,8 @@ from content.roles import is_reviewer
 from review import notifications
 from review.models.channels import Publication
 from review.models.reviews import (
+    MEANINGS,
     SIGNED_DECISIONS,
-    STANDARD_MEANINGS,
     AlreadySigned,
     Decision,
     EvidenceGrade,
@@ -29,6 +29,7 @@ from review.models.reviews import (
     Review,
     ReviewRefused,
     Signature,
+    meaning_for,
     signatures_required,
 )
 
@@ -72,13 +73,11 @@ def validate_review(*, decision: str, evidence_grade: str, evidence_type: str, s
         errors["evidence_grade"] = f"Choose an evidence grade: {', '.join(EvidenceGrade.values)}."
     if evidence_type and evidence_type not in EvidenceType.values:
         errors["evidence_type"] = f"Must be one of {', '.join(EvidenceType.values)}."
-    meaning = signature_meaning.strip()
-    if decision in SIGNED_DECISIONS:
-        standard = STANDARD_MEANINGS[Decision(decision)]
-        if not meaning:
-            errors["signature_meaning"] = f"A signature needs its meaning, e.g. “{standard}”."
-        elif any(meaning == m for d, m in STANDARD_MEANINGS.items() if d != decision):
-            errors["signature_meaning"] = f"That meaning belongs to another decision; to {decision} sign “{standard}”."
+    if decision in SIGNED_DECISIONS and meaning_for(decision, signature_meaning) is None:
+        choices = "; ".join(f"{m.value} (“{m.label}”)" for m in MEANINGS[Decision(decision)])
+        errors["signature_meaning"] = (
+            f"To {decision}, sign with one of these meanings, by code or exact text: {choices}."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -216,11 +215,14 @@ def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
     review.save()
     review.nuance_tags.set(nuance_tags)
     if decision in SIGNED_DECISIONS:
+        signed_meaning = meaning_for(decision, submitted.signature_meaning)
+        assert signed_meaning is not None  # validated by ReviewInput.validate
         signature = Signature(
             review=review,
             signer=reviewer,
             printed_name=reviewer.get_full_name() or reviewer.get_username(),
-            meaning=submitted.signature_meaning,
+            meaning=signed_meaning.label,
+            meaning_code=signed_meaning.value,
             signed_at=now,
             claim_version=version,
             content_hash=locked.content_hash,

@@ -35,7 +35,10 @@ class ReviewForm(forms.Form):
         max_length=300,
         initial=DEFAULT_MEANING,
         # static/review.js swaps between these when the decision changes.
-        widget=forms.TextInput(attrs={"data-approve-meaning": DEFAULT_MEANING, "data-reject-meaning": REJECT_MEANING}),
+        # Read-only: the meaning is the decision's, chosen by the server, not typed.
+        widget=forms.TextInput(
+            attrs={"readonly": True, "data-approve-meaning": DEFAULT_MEANING, "data-reject-meaning": REJECT_MEANING}
+        ),
         required=False,
         help_text=f"What your signature means. To reject, sign “{REJECT_MEANING}”.",
     )

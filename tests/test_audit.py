@@ -20,7 +20,7 @@ from content.exceptions import NotAllowed
 from content.models import Article, Claim
 from review import audit
 from review.actions import record_review
-from review.models import AuditEvent, NuanceTag, ReviewRefused, Signature
+from review.models import DEFAULT_MEANING, AuditEvent, NuanceTag, ReviewRefused, Signature
 from tests.conftest import PASSWORD, client_for, first_claim
 from tests.review_helpers import approve, fresh
 
@@ -182,7 +182,7 @@ def test_it_records_a_refused_review_attempt(sample_article: Article, author: Us
             decision="approve",
             evidence_grade="high",
             password="not the password",
-            signature_meaning="I confirm",
+            signature_meaning=DEFAULT_MEANING,
         )
     event = AuditEvent.objects.get(type="review.refused.wrong_password")
     assert (event.actor, event.claim_id) == (reviewer, claim.pk)

@@ -355,3 +355,16 @@ def test_it_counts_signatures_in_the_queue_claim_json(author: User, reviewer: Us
     approve(c, reviewer, grade="low")
     [data] = client_for(reviewer).get("/api/v1/review-queue/").json()["results"]
     assert (data["status"], data["approvals_needed"]) == (ClaimStatus.IN_REVIEW, 2)
+
+
+def test_it_takes_a_signature_meaning_by_its_code(claim: Claim, reviewer: User) -> None:
+    response = post(reviewer, claim, signature_meaning="accurate")
+    assert response.status_code == 201
+    assert response.json()["signature_meaning"] == DEFAULT_MEANING
+
+
+def test_it_refuses_a_meaning_that_is_not_one_of_the_decisions_own(claim: Claim, reviewer: User) -> None:
+    response = post(reviewer, claim, decision="approve", signature_meaning=REJECT_MEANING + ".")
+    assert response.status_code == 400
+    assert "accurate" in response.json()["signature_meaning"][0]
+    assert not Review.objects.filter(claim=claim).exists()

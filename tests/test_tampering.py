@@ -62,8 +62,8 @@ def forge_approval(claim: Claim, signer: User) -> None:
         [str(signer.pk), name, str(claim.pk), str(claim.version), claim.content_hash, DEFAULT_MEANING, now.isoformat()]
     )
     raw(
-        f"INSERT INTO {table(Signature)} (review_id, signer_id, printed_name, meaning, signed_at, claim_version, "
-        "content_hash, seal) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        f"INSERT INTO {table(Signature)} (review_id, signer_id, printed_name, meaning, meaning_code, signed_at, "
+        "claim_version, content_hash, seal) VALUES (%s, %s, %s, %s, 'accurate', %s, %s, %s, %s)",
         [
             review_id,
             signer.pk,

@@ -73,14 +73,32 @@ SIGNED_DECISIONS = {Decision.APPROVE, Decision.REJECT}
 
 
 DEFAULT_MEANING = "I confirm this claim version is medically accurate as worded"
-
-
 REJECT_MEANING = "I confirm this claim version is not medically acceptable as worded"
 
 
-# The standard meaning of each signed decision. Signing one decision with the
-# other's standard meaning would record the opposite of what was decided.
-STANDARD_MEANINGS = {Decision.APPROVE: DEFAULT_MEANING, Decision.REJECT: REJECT_MEANING}
+class SignatureMeaning(models.TextChoices):
+    """What a signature means (21 CFR 11.50(a)(3)): chosen by the server per decision, never free text."""
+
+    ACCURATE = "accurate", DEFAULT_MEANING
+    NOT_ACCEPTABLE = "not_acceptable", REJECT_MEANING
+
+
+# The meanings a signer may choose for each signed decision. Signing one decision with a
+# meaning of the other would record the opposite of what was decided.
+MEANINGS = {
+    Decision.APPROVE: (SignatureMeaning.ACCURATE,),
+    Decision.REJECT: (SignatureMeaning.NOT_ACCEPTABLE,),
+}
+STANDARD_MEANINGS = {decision: meanings[0].label for decision, meanings in MEANINGS.items()}
+
+
+def meaning_for(decision: str, given: str) -> SignatureMeaning | None:
+    """The meaning `given` names for this decision, by its code or its exact text; None when it names none."""
+    given = given.strip()
+    for meaning in MEANINGS.get(Decision(decision), ()) if decision in Decision.values else ():
+        if given in (meaning.value, meaning.label):
+            return meaning
+    return None
 
 
 class NuanceTag(models.Model):
@@ -193,6 +211,8 @@ class Signature(models.Model):
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     printed_name = models.CharField(max_length=200)
     meaning = models.CharField(max_length=300)
+    # The code of the meaning chosen (SignatureMeaning); sealed with the rest.
+    meaning_code = models.CharField(max_length=40, blank=True)
     signed_at = models.DateTimeField(default=timezone.now)
     claim_version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
@@ -223,6 +243,7 @@ class Signature(models.Model):
                 str(self.claim_version),
                 self.content_hash,
                 self.review.decision,
+                self.meaning_code,
                 self.meaning,
                 self.signed_at.isoformat(),
             ]

@@ -63,6 +63,7 @@ from review.models import (
     Publication,
     Review,
     Signature,
+    SignatureMeaning,
 )
 
 ARTICLES_PER_BATCH = 20
@@ -477,7 +478,8 @@ class Command(BaseCommand):
                 review=review,
                 signer=review.reviewer,
                 printed_name=review.reviewer.get_full_name() or review.reviewer.get_username(),
-                meaning="I approve this version as medically accurate.",
+                meaning=SignatureMeaning.ACCURATE.label,
+                meaning_code=SignatureMeaning.ACCURATE.value,
                 signed_at=now,
                 claim_version=review.version,
                 content_hash=review.content_hash,
