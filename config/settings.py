@@ -7,6 +7,7 @@ without the values a real deployment must set.
 
 import copy
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,41 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def development_key(path: Path) -> str:
+    """The random key stored at `path`, made on first use: readable by this user only (0600).
+
+    Two processes starting at once (runserver's reloader, two test runs) must end with one
+    key: the file is created exclusively, and the loser reads the winner's key.
+    """
+    if path.exists():
+        return _read_key(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key + "\n")
+    return key
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text("ascii").strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: delete it and start again to generate a new key")
+    return key
+
+
 ENVIRONMENT = env_str("DJANGO_ENV", "development")
 if ENVIRONMENT not in {"development", "production"}:
     raise ImproperlyConfigured("DJANGO_ENV must be 'development' or 'production'")
 PRODUCTION = ENVIRONMENT == "production"
+# Where a development install keeps the keys it generated (gitignored, never committed).
+KEY_DIR = Path(env_str("VETTED_KEY_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for (DEBUG=1), in development too: debug pages show settings and source.
+DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 DATABASE_URL = env_str("DATABASE_URL")
@@ -65,8 +95,9 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production")
 elif not SECRET_KEY:
-    # Development only: a fixed, obviously unsafe key so sessions survive restarts.
-    SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"
+    # Development: a random key made on first start and kept, so sessions survive restarts.
+    # Never a key written in this repository: anyone could sign sessions or seal a forged chain with it.
+    SECRET_KEY = development_key(KEY_DIR / "secret_key")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -261,6 +292,19 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+# Behind a proxy every request comes from the proxy's address, so one person's failures
+# would lock a username out for everyone. Name the header the proxy sets to the client's
+# address (e.g. X-Forwarded-For, X-Real-IP) and lockouts use that address instead. Off by
+# default: without a proxy that overwrites it, anyone could send the header and pick
+# their own address. config.security.client_ip reads it.
+TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER")
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Wrong old passwords on the password-change form, per user, before it answers 429 for
+# the rest of the window: a stolen session must not be able to guess the password.
+PASSWORD_CHANGE_FAILURE_LIMIT = env_int("PASSWORD_CHANGE_FAILURE_LIMIT", 5)
+PASSWORD_CHANGE_COOLOFF = timedelta(minutes=env_int("PASSWORD_CHANGE_COOLOFF_MINUTES", 15))
+# Password reset mails a login link: off unless the deployment has working mail and wants it.
+PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", False)
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
@@ -316,7 +360,11 @@ AUDIT_ANCHOR_PATH = Path(env_str("AUDIT_ANCHOR_PATH", str(BASE_DIR / "var" / "au
 # database but does not hold the key cannot forge an event that verifies, even at the
 # head. Set it on its own to rotate SECRET_KEY without re-keying the trail; it must
 # stay the same for as long as the events it sealed are kept.
-AUDIT_KEY = env_str("AUDIT_KEY") or "vetted-audit:" + SECRET_KEY
+# Without AUDIT_KEY, production derives it from SECRET_KEY (required there); development uses
+# its own generated key in var/, so a chain is never sealed with a key anyone could know.
+AUDIT_KEY = env_str("AUDIT_KEY") or (
+    "vetted-audit:" + SECRET_KEY if PRODUCTION else development_key(KEY_DIR / "audit_key")
+)
 # The anchor log's checkpoints are sealed under a key of their own (review.audit.anchor), so a
 # copy of the chain's key alone cannot re-seal a shortened anchor.
 AUDIT_ANCHOR_KEY = env_str("AUDIT_ANCHOR_KEY") or "vetted-anchor:" + AUDIT_KEY

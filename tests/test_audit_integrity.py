@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from content.models import Article, Claim, ClaimVersion
 from review import audit
 from review.models import AuditEvent, AuditVerification, NuanceTag
-from tests.conftest import first_claim
+from tests.conftest import first_claim, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,16 @@ def anchor_file(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def chain(author: User) -> list[AuditEvent]:
+def scribe(db: None) -> User:
+    """A user without a role: a persona's role grant is an event of its own, and these tests count the chain."""
+    return make_user("sam", None)
+
+
+@pytest.fixture
+def chain(scribe: User) -> list[AuditEvent]:
     """Six events, anchored (as after their commit)."""
     for i in range(6):
-        audit.record(author, "note.written", changes={"n": [None, i]}, reason=f"note {i}")
+        audit.record(scribe, "note.written", changes={"n": [None, i]}, reason=f"note {i}")
     audit.write_anchor()
     return list(AuditEvent.objects.order_by("id"))
 
@@ -195,16 +201,16 @@ def insert_raw(event: AuditEvent) -> None:
     )
 
 
-def test_it_detects_a_forged_row_even_after_the_app_writes_on_top_of_it(chain: list[AuditEvent], author: User) -> None:
-    insert_raw(forge_after(chain[-1], author, with_key=False))
-    audit.record(author, "note.written", reason="a legitimate write after the forgery")
+def test_it_detects_a_forged_row_even_after_the_app_writes_on_top_of_it(chain: list[AuditEvent], scribe: User) -> None:
+    insert_raw(forge_after(chain[-1], scribe, with_key=False))
+    audit.record(scribe, "note.written", reason="a legitimate write after the forgery")
     audit.write_anchor()  # the anchor now vouches for a head that links to the forged row
     result = audit.verify_chain()
     assert (result.ok, result.first_broken) == (False, 7)
 
 
-def test_it_detects_a_row_inserted_at_the_end_by_someone_holding_the_key(chain: list[AuditEvent], author: User) -> None:
-    forged = forge_after(chain[-1], author)
+def test_it_detects_a_row_inserted_at_the_end_by_someone_holding_the_key(chain: list[AuditEvent], scribe: User) -> None:
+    forged = forge_after(chain[-1], scribe)
     insert_raw(forged)
     assert AuditEvent.objects.get(pk=forged.pk).hash == audit.compute_hash(AuditEvent.objects.get(pk=forged.pk))
     result = audit.verify_chain()
@@ -212,10 +218,10 @@ def test_it_detects_a_row_inserted_at_the_end_by_someone_holding_the_key(chain: 
 
 
 def test_it_detects_a_row_inserted_in_place_of_a_deleted_one(
-    chain: list[AuditEvent], author: User, tamperer: None
+    chain: list[AuditEvent], scribe: User, tamperer: None
 ) -> None:
     raw(f"DELETE FROM {table()} WHERE id = %s", [4])
-    insert_raw(forge_after(chain[2], author))
+    insert_raw(forge_after(chain[2], scribe))
     assert audit.verify_chain().first_broken == 5
 
 
@@ -266,15 +272,15 @@ def test_it_verifies_in_the_same_number_of_queries_however_long_the_chain(
         assert audit.verify_chain().ok
 
 
-def test_it_records_each_verification(chain: list[AuditEvent], author: User) -> None:
-    audit.run_verification(author)
+def test_it_records_each_verification(chain: list[AuditEvent], scribe: User) -> None:
+    audit.run_verification(scribe)
     run = AuditVerification.objects.get()
     assert (run.ok, run.events_checked, run.first_broken, run.head, run.run_by) == (
         True,
         6,
         None,
         chain[-1].hash,
-        author,
+        scribe,
     )
 
 
