@@ -374,45 +374,123 @@ def _split_block(block: list[str]) -> list[_Element]:
 # A candidate end: . ! ? plus any closing quotes/brackets and [n] markers, then whitespace.
 _SENTENCE_END = re.compile(rf"[.!?]+(?:[”’\"')\]]|\\?\[{_NUMBERS}\\?\])*(?=\s)")
 _NEXT_CHAR = re.compile(r"\s+(\S)")
+_NEXT_WORD = re.compile(r"\s+[“‘\"'*_(\[]*([^\W\d_][\w'’]*\.?)")
 _BRACKET = re.compile(r"[()\[\]]")
 _OPENERS = "“‘\"'*_"  # quotes, and Markdown emphasis opening a sentence
-_ABBREVIATIONS = frozenset({"al", "dr", "mr", "mrs", "ms", "prof", "vs", "cf", "approx", "st", "jr", "sr", "ca", "viz"})
-_ABBREVIATIONS_BEFORE_NUMBER = frozenset({"no", "nos", "fig", "figs", "vol", "p", "pp", "eq", "ref", "refs", "sec"})
-_DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # e.g, i.e, u.s
+# Abbreviations after which the sentence always goes on: titles before a name
+# ("Drs. Smith and Jones") and scholarly shorthand ("e.g.", "et al.", "vs.").
+_NEVER_FINAL = frozenset(
+    "dr drs mr mrs messrs ms mmes prof profs rev hon gov sen rep gen col lt capt sgt supt st mt "
+    "al vs cf viz approx ca incl esp resp".split()
+)
+# Abbreviations that stand before a number: "Feb. 23, 2015", "on Dec. 1.", "Fig. 2", "No. 5", "p. 12".
+_BEFORE_NUMBER = frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "no nos fig figs vol vols p pp eq eqs ref refs sec ch art tab".split()
+)
+# After any other abbreviation ("U.S.", "Ph.D.", "Inc.", "etc.", an initial) a capitalised word may
+# continue the sentence ("the U.S. Food and Drug Administration", "J. Smith") or start a new one
+# ("... in the U.S. They ..."). Closed-class words are what a new sentence starts with, and names
+# hardly ever are, so only these (and a title after a degree: "..., Ph.D. Dr. Lee ...") split.
+_SENTENCE_OPENERS = frozenset(
+    "the a an this that these those it its he she they we i you his her their our my your there here "
+    "in on at for but and or so yet however if when while after before although though as because since "
+    "during with without by from to of one some many most all both each no not such what which who how why "
+    "where then also still now today yesterday earlier later instead meanwhile overall further furthermore "
+    "moreover dr mr mrs ms prof".split()
+)
+# A time is followed by its zone or by a new sentence: "2 p.m. ET", "at 2 p.m. Reporters ...".
+_TIMES = frozenset({"a.m", "p.m"})
+_DOTTED = re.compile(r"(?:[a-z]{1,3}\.)+[a-z]{1,3}")  # e.g, i.e, u.s, ph.d, m.d, b.sc
 _TOKEN_BEFORE = re.compile(r"[\w.]+$")
 
 
-def _is_abbreviation(text: str, dot: int, next_char: str) -> bool:
+def _is_abbreviation(text: str, dot: int, end: int) -> bool:
+    """Is the "." at `dot` an abbreviation's dot that does not end the sentence?"""
     if not text[dot - 1].isalpha():
         return False  # every abbreviation ends in a letter; "2.5." or "(1)." do not
-    token_match = _TOKEN_BEFORE.search(text, max(0, dot - 10), dot)
+    token_match = _TOKEN_BEFORE.search(text, max(0, dot - 12), dot)
     if token_match is None:
         return False
-    token = token_match.group().lower()
-    if token in _ABBREVIATIONS or _DOTTED.fullmatch(token):
+    token = token_match.group().lstrip(".")
+    lower = token.lower()
+    following = _NEXT_CHAR.match(text, end)
+    next_char = following.group(1) if following else ""
+    if lower in _NEVER_FINAL and not (len(token) > 1 and token.isupper()):  # "Ms. Lee", not "relapsing MS."
         return True
-    if token in _ABBREVIATIONS_BEFORE_NUMBER and next_char.isdigit():
+    if lower in _BEFORE_NUMBER and next_char.isdigit():
         return True
-    return len(token) == 1 and text[dot - 1].isupper()  # an initial, as in "J. Smith"
+    ambiguous = _DOTTED.fullmatch(lower) or lower in _AMBIGUOUS or (len(token) == 1 and token.isupper())
+    if not ambiguous:
+        return False
+    word_match = _NEXT_WORD.match(text, end)
+    if word_match is None:
+        return True  # "U.S. 2020" or "Ph.D. (2003)": not a new sentence in words
+    word = word_match.group(1).rstrip(".")
+    if lower in _TIMES:
+        return word.isupper() and len(word) <= 4  # "ET", "GMT": the time goes on
+    return word.casefold() not in _SENTENCE_OPENERS
+
+
+# Short forms that end a name or a list as often as they sit inside a sentence.
+_AMBIGUOUS = frozenset("jr sr inc ltd co corp bros etc".split())
+
+
+def _matched_spans(text: str) -> list[tuple[int, int]]:
+    """Outermost (...) and [...] pairs that close; a stray opener or closer pairs with nothing.
+
+    A typo such as an unclosed "(" must not glue the rest of the paragraph into one claim,
+    so only brackets that are actually closed (by their own kind) protect what is inside.
+    """
+    spans: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    for match in _BRACKET.finditer(text):
+        char, position = match.group(), match.start()
+        if char in "([":
+            stack.append((char, position))
+            continue
+        opener = "(" if char == ")" else "["
+        depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == opener), None)
+        if depth is None:
+            continue  # a closer with no opener of its kind
+        start = stack[depth][1]
+        del stack[depth:]  # openers above it were never closed
+        if not stack:
+            spans.append((start, position))
+    spans.sort()
+    # An unclosed outer opener can leave nested pairs that were appended before it was dropped:
+    # keep only the outermost ones.
+    outer: list[tuple[int, int]] = []
+    for span in spans:
+        if outer and span[0] < outer[-1][1]:
+            continue
+        outer.append(span)
+    return outer
+
+
+def _is_parenthesised_sentence(text: str, start: int) -> bool:
+    """'(The discovery brought a Nobel Prize in 2004.)': a full sentence in brackets."""
+    match = _PAREN.match(text, start)
+    if match is None:
+        return False
+    inner = match.group(1).strip().lstrip(_OPENERS)
+    return bool(inner) and inner[0].isupper() and inner.rstrip("”’\"'*_ ")[-1:] in ".!?"
 
 
 def _split_sentences(text: str) -> list[str]:
     """Split after . ! ? when the next sentence visibly starts; linear in len(text)."""
+    if "." not in text and "!" not in text and "?" not in text:
+        return [text.strip()] if text.strip() else []
     sentences: list[str] = []
-    start = depth = 0
-    # Brackets in order, so the nesting depth at each candidate end costs nothing extra.
-    brackets = [(m.start(), 1 if m.group() in "([" else -1) for m in _BRACKET.finditer(text)]
-    next_bracket = 0
-    # Beyond the last closing bracket an open "(" can never close: ignore it
-    # rather than swallowing the rest of the paragraph into one sentence.
-    last_close = max(text.rfind(")"), text.rfind("]"))
+    start = 0
+    spans = _matched_spans(text) if "(" in text or "[" in text else []
+    next_span = 0
     for end_match in _SENTENCE_END.finditer(text):
         end = end_match.end()
-        while next_bracket < len(brackets) and brackets[next_bracket][0] < end:
-            depth = max(0, depth + brackets[next_bracket][1])
-            next_bracket += 1
-        if depth and end <= last_close:
-            continue  # inside (...) or [...]
+        while next_span < len(spans) and spans[next_span][1] < end:
+            next_span += 1  # that pair closed before this candidate end
+        if next_span < len(spans) and spans[next_span][0] < end_match.start():
+            continue  # inside (...) or [...] that closes later
         following = _NEXT_CHAR.match(text, end)
         if following is None:
             break
@@ -422,14 +500,16 @@ def _split_sentences(text: str) -> list[str]:
             cited = _PAREN.match(text, following.start(1))
             after = _NEXT_CHAR.match(text, cited.end()) if cited else None
             if cited and _paren_is_citation(cited.group(1)) and (after is None or _starts_sentence(after.group(1))):
-                end = cited.end()  # balanced, so the depth is unchanged
+                end = cited.end()
                 next_char = after.group(1) if after else "A"
+            elif _is_parenthesised_sentence(text, following.start(1)):
+                next_char = "A"  # its own claim
         if not _starts_sentence(next_char):
             continue
         if (
             text[end_match.start()] == "."
             and end_match.group().count(".") == 1
-            and _is_abbreviation(text, end_match.start(), next_char)
+            and _is_abbreviation(text, end_match.start(), end)
         ):
             continue
         sentences.append(text[start:end].strip())

@@ -537,6 +537,80 @@ def test_it_does_not_mistake_dates_in_parentheses_for_citations(text: str) -> No
     assert claims(parse_article(text))[0].citations == ()
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The trial ran from Feb. 23, 2015 until Sept. 4, 2016 in two clinics.",
+        "Both reports appear in the March issue on Dec. 1.",
+        "The work was led by Drs. Alvarez and Brown of the regional hospital.",
+        "Grace Obi, M.D., Ph.D., led the clinic in Tampa with a colleague.",
+        "The U.K. Medicines agency and the U.S. Food and Drug Administration agreed.",
+        "Doses were taken at 8 a.m. and 6 p.m. ET on each day of the trial.",
+        "Larger trials, i.e. those with over 500 people, found nothing vs. placebo.",
+        "The worm T. muris lives in the gut of most laboratory mice.",
+    ],
+)
+def test_it_keeps_sentences_with_abbreviations_from_the_wild_whole(sentence: str) -> None:
+    assert texts(parse_article(sentence)) == [sentence]
+
+
+def test_it_splits_after_an_abbreviation_that_also_ends_the_sentence() -> None:
+    text = "The trial enrolled people with relapsing MS. They were followed for two years."
+    assert texts(parse_article(text)) == [
+        "The trial enrolled people with relapsing MS.",
+        "They were followed for two years.",
+    ]
+
+
+def test_it_splits_after_a_degree_when_a_new_sentence_starts_with_a_title() -> None:
+    text = "The authors include Ana Ruiz, M.D., Ph.D. Dr. Ruiz now works in Leeds."
+    assert texts(parse_article(text)) == ["The authors include Ana Ruiz, M.D., Ph.D.", "Dr. Ruiz now works in Leeds."]
+
+
+def test_it_splits_after_a_time_when_a_new_sentence_starts() -> None:
+    text = "Lines open at 9 a.m. Callers should give their name."
+    assert texts(parse_article(text)) == ["Lines open at 9 a.m.", "Callers should give their name."]
+
+
+def test_it_splits_after_a_country_abbreviation_before_a_pronoun() -> None:
+    text = "The drug is sold in the U.S. It is not sold in Canada."
+    assert texts(parse_article(text)) == ["The drug is sold in the U.S.", "It is not sold in Canada."]
+
+
+def test_it_does_not_let_an_unclosed_parenthesis_swallow_the_next_sentences() -> None:
+    text = "Most patients (about two thirds improved. A few got worse. None (0%) stopped."
+    assert texts(parse_article(text)) == [
+        "Most patients (about two thirds improved.",
+        "A few got worse.",
+        "None (0%) stopped.",
+    ]
+
+
+def test_it_does_not_let_a_bracket_closed_by_the_wrong_kind_join_sentences() -> None:
+    text = "It was funded by a grant (number 12345]. The authors declare no conflicts."
+    assert texts(parse_article(text)) == [
+        "It was funded by a grant (number 12345].",
+        "The authors declare no conflicts.",
+    ]
+
+
+def test_it_makes_a_parenthesised_full_sentence_its_own_claim() -> None:
+    text = "The genes were found in 1991. (The finding later won a prize.) Work went on."
+    assert texts(parse_article(text)) == [
+        "The genes were found in 1991.",
+        "(The finding later won a prize.)",
+        "Work went on.",
+    ]
+
+
+def test_it_keeps_a_parenthesised_aside_inside_its_sentence() -> None:
+    text = "The effect was small (the authors said so. Others agreed) but real. Next."
+    assert texts(parse_article(text)) == [
+        "The effect was small (the authors said so. Others agreed) but real.",
+        "Next.",
+    ]
+
+
 # --------------------------------------------------------------------------
 # Headings and boilerplate in plain text
 # --------------------------------------------------------------------------
