@@ -240,6 +240,77 @@ def _is_boilerplate(line: str) -> bool:
     return any(tuple(words[: len(phrase)]) == phrase for phrase in _CTA_BY_FIRST_WORD.get(words[0], []))
 
 
+_MD_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
+# kramdown's attribute lines ("{.list--check}", "{: #id}") style the block above; they say nothing.
+_KRAMDOWN_ATTRIBUTES = re.compile(r"^\s*\{:?\s*[.#][^{}]*\}\s*$")
+# Bylines and dates: "By Jo Lee · Medically reviewed by …", "Last updated: 3 March 2025 · 6 min read".
+_BYLINE = re.compile(
+    r"^(?:(?:written|reviewed|medically reviewed|fact[- ]checked|edited)\s+by|"
+    r"(?-i:By\s+[A-Z][\w'’.-]+\s+[A-Z][^.!?]*$)|"
+    r"(?:last\s+|page\s+last\s+)?(?:updated|reviewed|published|posted|modified)(?:\s+on)?\s*:?\s*"
+    r"(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
+    re.IGNORECASE,
+)
+_READING_TIME = re.compile(r"\b\d+\s*(?:-|\s)?min(?:ute)?s?\s+read\b", re.IGNORECASE)
+# Affiliations: "1 Department of …, University of …, City, Country" with no sentence in it.
+_AFFILIATION = re.compile(
+    r"^\W*(?:\d{1,2}|[a-z]|[*†‡§])?\W*(?:(?:the\s+)?(?:department|dept|division|school|faculty|institute|centre|"
+    r"center|laboratory|unit|university|hospital|college)\b)",
+    re.IGNORECASE,
+)
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’-]*\.?"
+_NAME_PARTICLE = r"(?:van|von|de|der|den|du|da|di|le|la|del|della|dos|das|ten|ter)"
+# "Marylee J van der Meulen, Mike T John, Frank Lobbezoo": three or more names and nothing else.
+_AUTHOR_LIST = re.compile(
+    rf"^\s*(?:{_NAME}(?:\s+(?:{_NAME}|{_NAME_PARTICLE}))*\s*[\d,*†‡§]*\s*(?:,|;|\band\b|&)\s*){{2,}}"
+    rf"{_NAME}(?:\s+(?:{_NAME}|{_NAME_PARTICLE}))*[\d*†‡§]*\s*$"
+)
+
+
+def _is_furniture_line(line: str, markdown: bool) -> bool:
+    """Page furniture that is never part of a sentence: links-only lines, bylines, author lists."""
+    stripped = line.strip().strip("*_").strip()
+    if not stripped:
+        return False
+    if markdown and _KRAMDOWN_ATTRIBUTES.match(stripped):
+        return True
+    if _BULLET.match(line):
+        return False  # list items are content ("- [cognitive behavioural therapy](…)")
+    if markdown and "](" in stripped and not re.search(r"[^\W_]", _MD_LINK.sub("", stripped)):
+        return True  # "[Book a GP appointment](…)", "[Home](/) | [Services](/services)"
+    if not _has_terminal_punctuation(stripped) or len(stripped.split()) <= 30:
+        parts = [part.strip() for part in re.split(r"\s[|·•]\s", stripped)]
+        if len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts):
+            return True  # "Home | Services | Contact us"
+    if len(stripped.split()) <= 30 and (_BYLINE.match(stripped) or _READING_TIME.search(stripped)):
+        return True
+    if not stripped.endswith("."):
+        if _AUTHOR_LIST.match(stripped):
+            return True
+        if _AFFILIATION.match(stripped) and "," in stripped and len(stripped.split()) <= 30:
+            return True
+    return False
+
+
+# Press-release furniture addressed to journalists, not to readers. A notice paragraph
+# ("Editor's note: …", "Note: A media teleconference …", after an optional wire prefix
+# such as "Newswise — ") goes as a whole; the other patterns drop one sentence.
+_WIRE_PREFIX = r"^\W*(?:[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,2}\s+[—–-]{1,2}\s+)?"
+_NOTICE = re.compile(
+    _WIRE_PREFIX + r"(?:editor'?s'?\s+note|note\s+to\s+(?:editors|journalists|reporters|media)|note|"
+    r"media\s+(?:advisory|alert|note))\s*:",
+    re.IGNORECASE,
+)
+_FURNITURE_SENTENCE = re.compile(
+    r"^\W*(?:(?:media|press|news\s+media)\s+(?:contacts?|inquiries|enquiries)|contacts?|for\s+media)\s*:"
+    r"|^\W*(?:journalists|reporters|editors|members\s+of\s+the\s+media|media)\b.{0,120}?"
+    r"\b(?:available|download|call|dial|email|e-mail|contact|register|request|embargo)"
+    r"|^\W*for\s+(?:photos|images|pictures|videos?|b-roll|graphics|multimedia|high[- ]resolution)\b"
+    r"|^\W*follow\b[^.]{0,80}\bon\s+(?:twitter|x|facebook|instagram|linkedin|youtube|tiktok|bluesky|threads)\b",
+    re.IGNORECASE,
+)
+
+
 # --- Blocks: headings, paragraphs and lists ------------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?P<marker>[-*+•·–▪◦‣]|\d{1,3}[.)])\s+(?P<text>\S.*)$")
@@ -253,11 +324,20 @@ _REFERENCES_HEADING = re.compile(  # "References", "Sources", "Notes and referen
 )
 
 
+# A label standing before the text it names: "Summary", "**Key takeaways:**", "Bottom line:".
+_LABEL = re.compile(
+    r"^\s*(?:\*\*|__)?\s*(?:summary|in summary|key (?:takeaways?|points|facts|messages)|takeaways?|"
+    r"(?:the )?bottom line|at a glance|highlights|tl;?dr)\s*(?::\s*(?:\*\*|__)?|(?:\*\*|__)\s*:?)?\s*(?=\S|$)",
+    re.IGNORECASE,
+)
+
+
 @dataclass
 class _Heading:
     text: str
     explicit: bool = False  # a Markdown heading, not a guessed plain-text one
     references: bool = False  # what follows is the reference list
+    question: bool = False  # "Who should try which drug?": a heading only if text follows
 
 
 @dataclass
@@ -281,17 +361,21 @@ def _is_references_heading(line: str) -> bool:
     return _REFERENCES_HEADING.fullmatch(_heading_text(line).rstrip(":").strip()) is not None
 
 
-def _looks_like_heading(line: str) -> bool:
-    """A plain-text heading: short, no sentence punctuation, not a bullet or a citation."""
+def _looks_like_heading(line: str, first: bool = False) -> bool:
+    """A plain-text heading: short, no sentence punctuation, not a bullet or a citation.
+
+    A short question standing alone ("Who should try which drug?") is a sub-heading;
+    the first line of a text may be long (a journal title with a colon in it).
+    """
     text = line.strip()
-    return (
-        bool(text)
-        and not _has_terminal_punctuation(text)
-        and text[0] not in "([\\"
-        and not _BULLET.match(line)
-        and any(c.isalpha() for c in text)
-        and len(text.split()) <= 12
-    )
+    if not text or text[0] in "([\\" or _BULLET.match(line) or not any(c.isalpha() for c in text):
+        return False
+    words = len(text.split())
+    if text.rstrip("*_ ").endswith("?"):
+        return 3 <= words <= 12 and text.lstrip("*_“\"'")[:1].isupper() and text.count("?") == 1 and ". " not in text
+    if _has_terminal_punctuation(text):
+        return False
+    return words <= 12 or (first and words <= 40 and ". " not in text)
 
 
 def _tokenise(text: str, markdown: bool) -> list[_Element]:
@@ -300,9 +384,19 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
     block: list[str] = []
 
     def flush() -> None:
-        lines = _drop_boilerplate(block)
-        if len(lines) == 1 and _looks_like_heading(lines[0]) and not _is_references_heading(lines[0]):
-            elements.append(_Heading(_heading_text(lines[0])))
+        lines = _drop_boilerplate(block, markdown)
+        label = _LABEL.match(lines[0]) if lines else None
+        if label and not lines[0][label.end() :].strip():
+            elements.append(_Heading(_heading_text(lines[0]).rstrip(":").strip()))  # "Summary", "Key takeaways:"
+            lines = lines[1:]
+        elif label:
+            lines[0] = lines[0][label.end() :].strip()  # "**Summary:** The text…" keeps the text
+        if (
+            len(lines) == 1
+            and _looks_like_heading(lines[0], first=not elements)
+            and not _is_references_heading(lines[0])
+        ):
+            elements.append(_Heading(_heading_text(lines[0]), question=lines[0].rstrip("*_ ").endswith("?")))
         elif lines:
             elements.extend(_split_block(lines))
         block.clear()
@@ -326,15 +420,21 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
         else:
             block.append(line)
     flush()
+    # A question is a sub-heading only when text follows it; a question ending the article is a claim.
+    for i, element in enumerate(elements):
+        if isinstance(element, _Heading) and element.question:
+            after = elements[i + 1] if i + 1 < len(elements) else None
+            if after is None or isinstance(after, _Heading):
+                elements[i] = _Paragraph([element.text])
     return elements
 
 
-def _drop_boilerplate(block: list[str]) -> list[str]:
+def _drop_boilerplate(block: list[str], markdown: bool) -> list[str]:
     kept: list[str] = []
     for i, line in enumerate(block):
         next_line = block[i + 1].strip() if i + 1 < len(block) else ""
         # "… many people\nread more books." is one wrapped sentence, not a "Read more" link.
-        if next_line[:1].islower() or not _is_boilerplate(line):
+        if next_line[:1].islower() or not (_is_boilerplate(line) or _is_furniture_line(line, markdown)):
             kept.append(line)
     return kept
 
@@ -830,6 +930,8 @@ class _Assembler:
                 elif _looks_like_reference(line):  # not e.g. a disclaimer after the list
                     self.add_entry(None, line)
             return
+        if lines and _NOTICE.match(lines[0]):
+            return  # a notice to editors or the press, not part of the article
         chunk: list[str] = []  # consecutive text lines, joined into sentences
         ends_with_text = False
         for line in lines:
@@ -849,7 +951,8 @@ class _Assembler:
 
     def emit_sentences(self, lines: list[str]) -> None:
         for sentence in _split_sentences(_join_lines(lines)) if lines else []:
-            self.emit(sentence)
+            if not _FURNITURE_SENTENCE.match(sentence):
+                self.emit(sentence)
 
     def list_block(self, items: list[tuple[str, str]], lead_in: _Draft | None) -> None:
         if self.in_references:
@@ -920,10 +1023,58 @@ def _html_to_markdown(html: str) -> tuple[str, str | None]:
     )
     if not isinstance(extracted, str) or not extracted.strip():
         raise ImportRejected("No article text found in the HTML page.")
-    metadata = trafilatura.extract_metadata(html)
-    page_title = getattr(metadata, "title", None)
-    title = page_title.strip() if isinstance(page_title, str) and page_title.strip() else None
+    title = _html_title(html)
+    if title is None:
+        metadata = trafilatura.extract_metadata(html)
+        page_title = getattr(metadata, "title", None)
+        title = page_title.strip() if isinstance(page_title, str) and page_title.strip() else None
     return _ESCAPED_CITE.sub(r"[\1]", extracted), title
+
+
+# "Title | Site", "Title - Site", "Title — Section | Site": the site's part is a few words at the end.
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—-]\s+|\s*\|\s*")
+
+
+def _strip_site_suffix(title: str) -> str:
+    parts = [part.strip() for part in _TITLE_SEPARATOR.split(" ".join(title.split()))]
+    while len(parts) > 1 and len(parts[-1].split()) <= 4 and len(parts[0].split()) > 1:
+        parts.pop()
+    return " - ".join(part for part in parts if part)
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _html_title(html: str) -> str | None:
+    """The headline: og:title, else <title> without the site's name, else the first <h1>.
+
+    trafilatura's metadata prefers an <h1>, which on some pages is a sidebar's
+    ("Information and Resources"); og:title and <title> are what the publisher
+    calls the page, so they come first.
+    """
+    import lxml.html  # a trafilatura dependency; parsing (not pattern-matching) the page
+
+    # lxml refuses a str that still declares its encoding ("<?xml … encoding=…?>"); the text is decoded already.
+    html = _XML_DECLARATION.sub("", html, count=1)
+    try:
+        document = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    candidates = [
+        *document.xpath("//meta[@property='og:title' or @name='og:title']/@content"),
+        *document.xpath("//meta[@name='twitter:title']/@content"),
+        *(element.text_content() for element in document.xpath("//title")),
+    ]
+    headings = [" ".join(h.text_content().split()) for h in document.xpath("//h1")]
+    site_names = {
+        " ".join(str(name).split()).casefold() for name in document.xpath("//meta[@property='og:site_name']/@content")
+    }
+    for raw in candidates:
+        title = _strip_site_suffix(str(raw))
+        # A <title> that is only the site's name ("Quanta Magazine") is no headline.
+        if title and title.casefold() not in site_names and (len(title.split()) > 2 or title in headings):
+            return title
+    return next((h for h in headings if h), None)
 
 
 def parse_article(text: str, fmt: str = "text", title: str | None = None) -> ParsedArticle:

@@ -728,6 +728,112 @@ def test_it_recognises_reference_list_headings(heading: str) -> None:
 
 
 # --------------------------------------------------------------------------
+# Titles and page furniture from real pages
+# --------------------------------------------------------------------------
+
+
+def page(head: str, body: str = "") -> str:
+    paragraph = "<p>Regular walking lowers blood pressure in most adults who keep it up for a year or more.</p>"
+    return f"<html><head>{head}</head><body>{body}<article>{paragraph * 4}</article></body></html>"
+
+
+def test_it_takes_an_html_title_from_og_title() -> None:
+    html = page('<title>Walking | Health Site</title><meta property="og:title" content="Walk More, Live Longer">')
+    assert parse_article(html, "html").title == "Walk More, Live Longer"
+
+
+@pytest.mark.parametrize("suffix", [" | Health Site", " - Health Site", " — Health Site | News"])
+def test_it_drops_the_site_name_from_an_html_title(suffix: str) -> None:
+    html = page(f"<title>Walking: What It Does for Your Heart{suffix}</title>", "<h1>Related reading</h1>")
+    assert parse_article(html, "html").title == "Walking: What It Does for Your Heart"
+
+
+def test_it_takes_the_h1_when_the_html_title_is_only_the_site_name() -> None:
+    html = page('<title>Health Site</title><meta property="og:site_name" content="Health Site">', "<h1>Walk more</h1>")
+    assert parse_article(html, "html").title == "Walk more"
+
+
+def test_it_takes_a_long_first_line_with_a_colon_as_the_title_of_plain_text() -> None:
+    title = "A Welsh translation of a sleep questionnaire: translation, reliability and validity in older adults"
+    article = parse_article(f"{title}\n\nWe translated the questionnaire. It proved reliable.")
+    assert article.title == title
+    assert texts(article) == ["We translated the questionnaire.", "It proved reliable."]
+
+
+def test_it_makes_a_short_question_on_its_own_line_a_section_heading() -> None:
+    article = parse_article("Title\n\nWho should try which drug?\n\nMost people start with one drug.")
+    assert [s.heading for s in article.sections] == ["Who should try which drug?"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[Find a pharmacy near you](/pharmacies)",
+        "[Home](/) | [Services](/services) | [Contact](/contact)",
+        "Home | Conditions | Medicines | About us",
+        "{.list--check}",
+        "{: .callout}",
+        "Last updated: 3 March 2025 · 6 min read",
+        "By Jo Bloggs, MPH · Medically reviewed by Sam Smith, MD",
+        "Published 12 May 2024",
+        "Ana Ruiz, Ben Okafor, Chen Wei and Dana Fox",
+        "1 Department of Nursing, University of Leeds, Leeds, UK",
+    ],
+)
+def test_it_drops_furniture_lines_from_markdown(line: str) -> None:
+    article = parse_article(f"# Walking\n\n{line}\n\nWalking lowers blood pressure.", "markdown")
+    assert texts(article) == ["Walking lowers blood pressure."]
+
+
+def test_it_keeps_a_link_inside_a_sentence() -> None:
+    text = "# Walking\n\nSee [the guide](/guide) for a plan."
+    assert texts(parse_article(text, "markdown")) == ["See [the guide](/guide) for a plan."]
+
+
+def test_it_keeps_a_list_of_links_after_a_lead_in() -> None:
+    text = "# Walking\n\nTreatments include:\n\n- [talking therapy](/cbt)\n- [exercise](/exercise)"
+    assert texts(parse_article(text, "markdown")) == [
+        "Treatments include:\n- [talking therapy](/cbt)\n- [exercise](/exercise)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Media Contact: Jo Bloggs, jo@example.org, 555-0100.",
+        "MEDIA CONTACT: Jo Bloggs, Press Office, 555-0100",
+        "Journalists: interviews with Dr. Lee are available on request.",
+        "For photos and videos, visit the press room.",
+        "Follow the hospital news team on Twitter.",
+    ],
+)
+def test_it_drops_press_release_furniture(line: str) -> None:
+    article = parse_article(f"Walking lowers blood pressure.\n\n{line}\n\nIt also helps sleep.")
+    assert texts(article) == ["Walking lowers blood pressure.", "It also helps sleep."]
+
+
+def test_it_drops_a_whole_notice_paragraph_to_the_press() -> None:
+    text = "Wire — Note: A briefing will be held on Monday. Call 555-0100. The code is 1234.\n\nWalking helps."
+    assert texts(parse_article(text)) == ["Walking helps."]
+
+
+@pytest.mark.parametrize("label", ["**Summary**", "Key takeaways:", "**Bottom line:**"])
+def test_it_makes_a_summary_label_a_heading_and_keeps_the_text_after_it(label: str) -> None:
+    article = parse_article(f"# Walking\n\nWalking helps.\n\n{label}\n\nIt lowers blood pressure.", "markdown")
+    assert texts(article) == ["Walking helps.", "It lowers blood pressure."]
+
+
+def test_it_drops_a_summary_label_at_the_start_of_a_paragraph() -> None:
+    article = parse_article("# Walking\n\n**Summary:** Walking lowers blood pressure.", "markdown")
+    assert texts(article) == ["Walking lowers blood pressure."]
+
+
+def test_it_keeps_a_sentence_that_starts_with_by() -> None:
+    article = parse_article("By Tuesday Most patients had recovered.\n\nBy relaxing, people sleep better.")
+    assert texts(article) == ["By Tuesday Most patients had recovered.", "By relaxing, people sleep better."]
+
+
+# --------------------------------------------------------------------------
 # Bad input
 # --------------------------------------------------------------------------
 
@@ -874,7 +980,12 @@ def test_it_round_trips_the_characters_of_any_sentences(parts: list[tuple[str, s
     text = "".join(sentence + separator for sentence, separator in parts)
     article = parse_article(text)
     source = "".join(text.split())
-    claimed = ["".join(claim.split()) for claim in texts(article)]
+    # A short question on its own line may become the title or a section heading: text kept all the same.
+    kept = [article.title] if article.title else []
+    for section in article.sections:
+        kept.extend([section.heading] if section.heading else [])
+        kept.extend(claim.text for claim in section.claims)
+    claimed = ["".join(part.split()) for part in kept]
     for claim in claimed:
         assert claim and is_subsequence(claim, source)
     assert is_subsequence("".join(claimed), source)
