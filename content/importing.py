@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 __all__ = [
@@ -51,6 +51,9 @@ class ParsedCitation:
     doi: str = ""
     pmid: str = ""
     url: str = ""
+    # False when the text cites a work its own reference list does not hold ("[7]" of a
+    # six-entry list, "(Smith, 2019)" with no Smith 2019): kept, so a reviewer can be told.
+    resolved: bool = True
 
 
 @dataclass(frozen=True)
@@ -626,6 +629,10 @@ def _starts_sentence(char: str) -> bool:
 
 _PAREN = re.compile(r"\(([^()]{1,400})\)")
 _NUMERIC = re.compile(rf"\\?\[({_NUMBERS})\\?\]")
+# "(1)", "(10, 11)", "(3-5)", "(3,13 )": Healthline-style numbered citations.
+_NUMERIC_PAREN = re.compile(rf"\(\s*({_NUMBERS})\s*\)")
+# Where that style is the article's: at the end of a clause, right before its punctuation.
+_NUMERIC_PAREN_AT_END = re.compile(rf"\(\s*{_NUMBERS}\s*\)(?=\s*(?:[.,;:]|$))", re.MULTILINE)
 # "…, 2001", "… 2001a, 2003", "…, 2001, p. 12" at the end of a citation; the authors come before it.
 _YEARS_AT_END = re.compile(
     r"[,\s]\s*(?P<years>(?:19|20)\d{2}[a-z]?(?:\s*,\s*(?:19|20)\d{2}[a-z]?)*)"
@@ -653,9 +660,12 @@ _PARTICLE_WORDS = (
 _PARTICLES = f"(?:{'|'.join(_PARTICLE_WORDS)})"
 _SURNAME = rf"(?<![\w'’-])(?:{_PARTICLES}\s+){{0,2}}[A-ZÀ-ÖØ-Þ][\w'’-]*\w"
 _NARRATIVE = re.compile(
-    rf"(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)"
+    rf"(?P<before>\b\w+\s+)?(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|\s+(?:&|and)\s+(?P<group>co-?workers|colleagues|associates)"
+    rf"|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)"
     r"\s*\((?P<year>(?:19|20)\d{2}[a-z]?)\)"
 )
+# "cases in England (2009)": after these a capitalised word is a place, unless the list knows the work.
+_PLACE_PREPOSITIONS = frozenset("in across throughout within from to at near outside inside".split())
 # Capitalised words that precede a year without being authors: "(In 2019)", "(March 2020)".
 _NOT_AUTHORS = frozenset(
     "in since by from until before after published updated accessed circa the a an as during "
@@ -684,13 +694,38 @@ def _author_year_citations(part: str) -> list[tuple[str, str, str]]:
     return [(part, authors, year.strip()) for year in match["years"].split(",")]
 
 
+def _is_scale(text: str) -> bool:
+    """'never (0), hardly ever (1), often (2)': numbered answer options, not citations."""
+    numbers = [int(m.group(1)) for m in re.finditer(r"\(\s*(\d{1,3})\s*\)", text)]
+    if 0 in numbers:
+        return True
+    runs = sum(1 for a, b in itertools.pairwise(numbers) if b == a + 1)
+    return runs >= 2
+
+
 def _paren_is_citation(content: str) -> bool:
     return all(_author_year_citations(part) for part in content.split(";"))
 
 
+# "doi:10.1001/jama.2016.14719", "https://doi.org/10.…", "Available at: https://…" on a line of its own.
+_IDENTIFIER_LINE = re.compile(
+    r"^\W*(?:(?:doi\s*:?\s*|https?://(?:dx\.)?doi\.org/)10\.\d{4,9}/\S+"
+    r"|available\s+(?:at|from|online)\b\s*:?\s*(?:https?://|www\.)\S+)\W*$",
+    re.IGNORECASE,
+)
+
+
+def _identifier_citation(line: str) -> list[ParsedCitation]:
+    if not _IDENTIFIER_LINE.match(line):
+        return []
+    return [_parse_reference(line.strip(), line.strip()[:500])]
+
+
 def _is_citation_only(line: str) -> bool:
-    """A line such as "(Chen et al., 2001; Duman & Monteggia, 2006)" or "[3]"."""
+    """A line such as "(Chen et al., 2001; Duman & Monteggia, 2006)", "[3]" or "doi:10.1/x"."""
     stripped = line.strip()
+    if _IDENTIFIER_LINE.match(stripped):
+        return True
     if not stripped or stripped[0] not in "([\\":
         return False
     rest = _NUMERIC.sub("", stripped)
@@ -758,9 +793,9 @@ class _References:
         self.by_number[number] = citation
         self.by_author_year.setdefault((_first_surname(citation.authors), citation.year), []).append(citation)
 
-    def numbered(self, number: int) -> ParsedCitation:
+    def numbered(self, number: int, label: str = "") -> ParsedCitation:
         return self.by_number.get(number) or ParsedCitation(
-            label=f"[{number}]", authors="", year=None, key=f"unresolved-ref-{number}"
+            label=label or f"[{number}]", authors="", year=None, key=f"unresolved-ref-{number}", resolved=False
         )
 
     def author_year(self, label: str, authors: str, year: str) -> ParsedCitation:
@@ -774,6 +809,8 @@ class _References:
             label=label[:500], authors=authors[:500], year=_year(year), key=f"{_norm_authors(authors)}|{year}"[:500]
         )
         entries = self.by_author_year.get((_first_surname(authors), _year(year)), [])
+        if not entries and self.by_number:  # the article lists its sources, and not this one
+            return replace(citation, resolved=False)
         if len(entries) != 1:
             return citation
         entry = entries[0]  # the list entry for this very work: it knows the DOI, title, ...
@@ -781,8 +818,13 @@ class _References:
             citation.label, citation.authors, citation.year, entry.key, entry.title, entry.doi, entry.pmid, entry.url
         )
 
-    def cite(self, text: str) -> list[ParsedCitation]:
-        """Every citation in `text`, in the order written."""
+    @property
+    def highest(self) -> int:
+        """The largest number a numbered citation may have: the list's, or any without a list."""
+        return max(self.by_number) if self.by_number else 999
+
+    def cite(self, text: str, numeric_parens: bool = False) -> list[ParsedCitation]:
+        """Every citation in `text`, in the order written; "(n)" only where the article cites so."""
         found: list[tuple[int, ParsedCitation]] = []
         if "(" not in text and "[" not in text:
             return []
@@ -791,9 +833,25 @@ class _References:
         for match in _PAREN.finditer(text):
             for part in match.group(1).split(";"):
                 found.extend((match.start(), self.author_year(*cite)) for cite in _author_year_citations(part))
-        for match in _NARRATIVE.finditer(text):  # "Smith et al. (2019)"
-            if _looks_like_authors(match["authors"]):
-                found.append((match.start(), self.author_year(match.group(), match["authors"], match["year"])))
+        for match in _NARRATIVE.finditer(text):  # "Smith et al. (2019)", "Schriks and co-workers (2007)"
+            label = match.group()[match.start("authors") - match.start() :]
+            authors = match["authors"]
+            if match["group"]:  # "and co-workers" is how prose says "et al."
+                authors = authors[: match.start("group") - match.start("authors")].strip()
+                authors = re.sub(r"\s+(?:&|and)$", "", authors) + " et al."
+            if not _looks_like_authors(authors):
+                continue
+            citation = self.author_year(label, authors, match["year"])
+            before = (match["before"] or "").strip().casefold()
+            listed = self.by_author_year.get((_first_surname(authors), _year(match["year"])))
+            if before in _PLACE_PREPOSITIONS and not listed and " " not in match["authors"]:
+                continue  # a place and a date, not a work
+            found.append((match.start("authors"), citation))
+        if numeric_parens:
+            for match in _NUMERIC_PAREN.finditer(text):
+                numbers = _expand_numbers(match.group(1))
+                if all(1 <= n <= self.highest for n in numbers) and not _is_scale(text):
+                    found.extend((match.start(), self.numbered(n, f"({n})")) for n in numbers)
         found.sort(key=lambda pair: pair[0])
         return [citation for _, citation in found]
 
@@ -803,6 +861,10 @@ _PMID = re.compile(r"\bPMID:?\s*(\d{1,20})", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>\"]+")
 _DOI_OR_URL_OR_PMID = re.compile(rf"(?:doi:\s*)?{_DOI.pattern}|{_URL.pattern}|{_PMID.pattern}", re.IGNORECASE)
 _REF_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2}(?:[a-z](?![a-z]))?)(?!\d)")
+_PUBLICATION_YEAR = re.compile(
+    r"(?<![\d(])((?:19|20)\d{2})(?=\s*(?:[;:(]|[.,]?\s*$|\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))",
+    re.IGNORECASE,
+)
 _APA_YEAR = re.compile(r"\(\s*((?:19|20)\d{2}[a-z]?)\s*\)")
 # The title runs to the next full stop; a final "?" or "!" belongs to it.
 _TITLE = re.compile(r"[\s.,:;]*(.+?(?:[?!](?=\s|$)|(?=\.(?:\s|$))|$))")
@@ -825,7 +887,9 @@ def _parse_reference(text: str, label: str) -> ParsedCitation:
     url = _trim_identifier(url_match.group()) if url_match else ""
     rest = _DOI_OR_URL_OR_PMID.sub(" ", text)  # identifiers are full of digits that look like years
     apa = _APA_YEAR.search(rest)
-    year_match = apa or _REF_YEAR.search(rest)
+    # A title can hold a year ("… in the UK in 2010. Br J Cancer 2011;…"): the publication year is
+    # the one a journal citation puts before ";", ":", "(", a month or the end of the entry.
+    year_match = apa or _PUBLICATION_YEAR.search(rest) or _REF_YEAR.search(rest)
     year = year_match.group(1) if year_match else ""
     period = re.search(r"\.\s", rest)
     if apa:  # "Duman, R. S., & Monteggia, L. M. (2006). Title. Journal…"
@@ -858,6 +922,16 @@ def _parse_reference(text: str, label: str) -> ParsedCitation:
         pmid=pmid,
         url=url if len(url) <= 1000 else "",
     )
+
+
+# "Source: …", "Article reference: …", "Journal reference: …": the study a news story or release reports.
+_SOURCE_LINE = re.compile(
+    r"^\W*(?:sources?|(?:article|journal|study|paper)\s+(?:reference|citation)|references?|citation|"
+    r"original\s+(?:article|study|paper|research))\s*:\s*(?P<entry>\S.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+# "The research was published … in the journal Cancer": the sentence a lone source line belongs to.
+_PUBLISHED_IN = re.compile(r"\bpublish(?:ed|es)\b.*\bjournal\b|\bjournal\b.*\bpublish(?:ed|es)\b", re.IGNORECASE)
 
 
 def _looks_like_reference(line: str) -> bool:
@@ -894,9 +968,12 @@ class _Assembler:
         self.in_references = False
         self.last: _Draft | None = None  # where a standalone citation line attaches
         self.lead_in: _Draft | None = None  # a claim ending in ':' waiting for its list
+        self.sources: list[ParsedCitation] = []  # "Source: …" / "Article reference: …" lines
 
     def is_title(self, line: str) -> bool:
-        return bool(self.title_key) and _line_key(line) == self.title_key
+        # "Does it work?" as the title and "Does it work." later are a title and a claim.
+        ends = line.rstrip("*_ ")[-1:]
+        return bool(self.title_key) and _line_key(line) == self.title_key and (ends not in ".!" or not ends)
 
     def emit(self, text: str) -> _Draft:
         draft = _Draft(text)
@@ -932,6 +1009,15 @@ class _Assembler:
             return
         if lines and _NOTICE.match(lines[0]):
             return  # a notice to editors or the press, not part of the article
+        source = _SOURCE_LINE.match(" ".join(lines)) if lines else None
+        if (
+            source
+            and _looks_like_reference(source["entry"])
+            and re.search(r"(?:19|20)\d{2}|10\.\d{4}", source["entry"])
+        ):
+            # "Source: Dunbar RIM, … 2016." names the study the article reports: a reference, not a claim.
+            self.sources.append(_parse_reference(source["entry"].strip(), source["entry"].strip()[:500]))
+            return
         chunk: list[str] = []  # consecutive text lines, joined into sentences
         ends_with_text = False
         for line in lines:
@@ -974,15 +1060,27 @@ class _Assembler:
         else:
             self.list_block(element.items, lead_in)
 
+    def numeric_paren_style(self) -> bool:
+        """Does the article cite with "(n)"? With a numbered list any in range counts; without one,
+        only if it does so again and again at the ends of clauses (one "(2)" is just a number)."""
+        if self.references.by_number:
+            return True
+        drafts = (draft for _, section in self.sections for draft in section)
+        uses = sum(len(_NUMERIC_PAREN_AT_END.findall(draft.text)) for draft in drafts if "(" in draft.text)
+        return uses >= 3
+
     def result(self) -> ParsedArticle:
         sections: list[ParsedSection] = []
         cited: dict[str, ParsedCitation] = {}
+        numeric_parens = self.numeric_paren_style()
         for heading, drafts in self.sections:
             claims = []
             for draft in drafts:
-                found = self.references.cite(draft.text)
+                found = self.references.cite(draft.text, numeric_parens)
+                if len(self.sources) == 1 and _PUBLISHED_IN.search(draft.text):
+                    found.extend(self.sources)
                 for line in draft.citation_lines:
-                    found.extend(self.references.cite(line))
+                    found.extend(_identifier_citation(line) or self.references.cite(line, numeric_parens))
                 unique: dict[str, ParsedCitation] = {}
                 for citation in found:  # one citation per work; the first mention wins
                     unique.setdefault(citation.key, citation)
@@ -997,6 +1095,8 @@ class _Assembler:
                 "No claims found: nothing is left after removing the title, headings and navigation lines."
             )
         # Listed but never cited works are still sources of the article: keep them, after the cited ones.
+        for source in self.sources:
+            cited.setdefault(source.key, source)
         for number in self.entry_order:
             entry = self.references.by_number[number]
             cited.setdefault(entry.key, entry)
