@@ -660,7 +660,7 @@ _PARTICLE_WORDS = (
 _PARTICLES = f"(?:{'|'.join(_PARTICLE_WORDS)})"
 _SURNAME = rf"(?<![\w'’-])(?:{_PARTICLES}\s+){{0,2}}[A-ZÀ-ÖØ-Þ][\w'’-]*\w"
 _NARRATIVE = re.compile(
-    rf"(?P<before>\b\w+\s+)?(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|\s+(?:&|and)\s+(?P<group>co-?workers|colleagues|associates)"
+    rf"(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|\s+(?:&|and)\s+(?P<group>co-?workers|colleagues|associates)"
     rf"|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)"
     r"\s*\((?P<year>(?:19|20)\d{2}[a-z]?)\)"
 )
@@ -834,7 +834,7 @@ class _References:
             for part in match.group(1).split(";"):
                 found.extend((match.start(), self.author_year(*cite)) for cite in _author_year_citations(part))
         for match in _NARRATIVE.finditer(text):  # "Smith et al. (2019)", "Schriks and co-workers (2007)"
-            label = match.group()[match.start("authors") - match.start() :]
+            label = match.group()
             authors = match["authors"]
             if match["group"]:  # "and co-workers" is how prose says "et al."
                 authors = authors[: match.start("group") - match.start("authors")].strip()
@@ -842,15 +842,18 @@ class _References:
             if not _looks_like_authors(authors):
                 continue
             citation = self.author_year(label, authors, match["year"])
-            before = (match["before"] or "").strip().casefold()
+            before_words = text[max(0, match.start() - 12) : match.start()].split()
+            before = before_words[-1].casefold() if before_words else ""
             listed = self.by_author_year.get((_first_surname(authors), _year(match["year"])))
             if before in _PLACE_PREPOSITIONS and not listed and " " not in match["authors"]:
                 continue  # a place and a date, not a work
-            found.append((match.start("authors"), citation))
-        if numeric_parens:
-            for match in _NUMERIC_PAREN.finditer(text):
+            found.append((match.start(), citation))
+        if numeric_parens and "(" in text:
+            matches = list(_NUMERIC_PAREN.finditer(text))
+            scale = bool(matches) and _is_scale(text)
+            for match in [] if scale else matches:
                 numbers = _expand_numbers(match.group(1))
-                if all(1 <= n <= self.highest for n in numbers) and not _is_scale(text):
+                if all(1 <= n <= self.highest for n in numbers):
                     found.extend((match.start(), self.numbered(n, f"({n})")) for n in numbers)
         found.sort(key=lambda pair: pair[0])
         return [citation for _, citation in found]
