@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 __all__ = [
@@ -51,6 +51,9 @@ class ParsedCitation:
     doi: str = ""
     pmid: str = ""
     url: str = ""
+    # False when the text cites a work its own reference list does not hold ("[7]" of a
+    # six-entry list, "(Smith, 2019)" with no Smith 2019): kept, so a reviewer can be told.
+    resolved: bool = True
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,77 @@ def _is_boilerplate(line: str) -> bool:
     return any(tuple(words[: len(phrase)]) == phrase for phrase in _CTA_BY_FIRST_WORD.get(words[0], []))
 
 
+_MD_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
+# kramdown's attribute lines ("{.list--check}", "{: #id}") style the block above; they say nothing.
+_KRAMDOWN_ATTRIBUTES = re.compile(r"^\s*\{:?\s*[.#][^{}]*\}\s*$")
+# Bylines and dates: "By Jo Lee · Medically reviewed by …", "Last updated: 3 March 2025 · 6 min read".
+_BYLINE = re.compile(
+    r"^(?:(?:written|reviewed|medically reviewed|fact[- ]checked|edited)\s+by|"
+    r"(?-i:By\s+[A-Z][\w'’.-]+\s+[A-Z][^.!?]*$)|"
+    r"(?:last\s+|page\s+last\s+)?(?:updated|reviewed|published|posted|modified)(?:\s+on)?\s*:?\s*"
+    r"(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
+    re.IGNORECASE,
+)
+_READING_TIME = re.compile(r"\b\d+\s*(?:-|\s)?min(?:ute)?s?\s+read\b", re.IGNORECASE)
+# Affiliations: "1 Department of …, University of …, City, Country" with no sentence in it.
+_AFFILIATION = re.compile(
+    r"^\W*(?:\d{1,2}|[a-z]|[*†‡§])?\W*(?:(?:the\s+)?(?:department|dept|division|school|faculty|institute|centre|"
+    r"center|laboratory|unit|university|hospital|college)\b)",
+    re.IGNORECASE,
+)
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’-]*\.?"
+_NAME_PARTICLE = r"(?:van|von|de|der|den|du|da|di|le|la|del|della|dos|das|ten|ter)"
+# "Marylee J van der Meulen, Mike T John, Frank Lobbezoo": three or more names and nothing else.
+_AUTHOR_LIST = re.compile(
+    rf"^\s*(?:{_NAME}(?:\s+(?:{_NAME}|{_NAME_PARTICLE}))*\s*[\d,*†‡§]*\s*(?:,|;|\band\b|&)\s*){{2,}}"
+    rf"{_NAME}(?:\s+(?:{_NAME}|{_NAME_PARTICLE}))*[\d*†‡§]*\s*$"
+)
+
+
+def _is_furniture_line(line: str, markdown: bool) -> bool:
+    """Page furniture that is never part of a sentence: links-only lines, bylines, author lists."""
+    stripped = line.strip().strip("*_").strip()
+    if not stripped:
+        return False
+    if markdown and _KRAMDOWN_ATTRIBUTES.match(stripped):
+        return True
+    if _BULLET.match(line):
+        return False  # list items are content ("- [cognitive behavioural therapy](…)")
+    if markdown and "](" in stripped and not re.search(r"[^\W_]", _MD_LINK.sub("", stripped)):
+        return True  # "[Book a GP appointment](…)", "[Home](/) | [Services](/services)"
+    if not _has_terminal_punctuation(stripped) or len(stripped.split()) <= 30:
+        parts = [part.strip() for part in re.split(r"\s[|·•]\s", stripped)]
+        if len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts):
+            return True  # "Home | Services | Contact us"
+    if len(stripped.split()) <= 30 and (_BYLINE.match(stripped) or _READING_TIME.search(stripped)):
+        return True
+    if not stripped.endswith("."):
+        if _AUTHOR_LIST.match(stripped):
+            return True
+        if _AFFILIATION.match(stripped) and "," in stripped and len(stripped.split()) <= 30:
+            return True
+    return False
+
+
+# Press-release furniture addressed to journalists, not to readers. A notice paragraph
+# ("Editor's note: …", "Note: A media teleconference …", after an optional wire prefix
+# such as "Newswise — ") goes as a whole; the other patterns drop one sentence.
+_WIRE_PREFIX = r"^\W*(?:[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,2}\s+[—–-]{1,2}\s+)?"
+_NOTICE = re.compile(
+    _WIRE_PREFIX + r"(?:editor'?s'?\s+note|note\s+to\s+(?:editors|journalists|reporters|media)|note|"
+    r"media\s+(?:advisory|alert|note))\s*:",
+    re.IGNORECASE,
+)
+_FURNITURE_SENTENCE = re.compile(
+    r"^\W*(?:(?:media|press|news\s+media)\s+(?:contacts?|inquiries|enquiries)|contacts?|for\s+media)\s*:"
+    r"|^\W*(?:journalists|reporters|editors|members\s+of\s+the\s+media|media)\b.{0,120}?"
+    r"\b(?:available|download|call|dial|email|e-mail|contact|register|request|embargo)"
+    r"|^\W*for\s+(?:photos|images|pictures|videos?|b-roll|graphics|multimedia|high[- ]resolution)\b"
+    r"|^\W*follow\b[^.]{0,80}\bon\s+(?:twitter|x|facebook|instagram|linkedin|youtube|tiktok|bluesky|threads)\b",
+    re.IGNORECASE,
+)
+
+
 # --- Blocks: headings, paragraphs and lists ------------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?P<marker>[-*+•·–▪◦‣]|\d{1,3}[.)])\s+(?P<text>\S.*)$")
@@ -253,11 +327,20 @@ _REFERENCES_HEADING = re.compile(  # "References", "Sources", "Notes and referen
 )
 
 
+# A label standing before the text it names: "Summary", "**Key takeaways:**", "Bottom line:".
+_LABEL = re.compile(
+    r"^\s*(?:\*\*|__)?\s*(?:summary|in summary|key (?:takeaways?|points|facts|messages)|takeaways?|"
+    r"(?:the )?bottom line|at a glance|highlights|tl;?dr)\s*(?::\s*(?:\*\*|__)?|(?:\*\*|__)\s*:?)?\s*(?=\S|$)",
+    re.IGNORECASE,
+)
+
+
 @dataclass
 class _Heading:
     text: str
     explicit: bool = False  # a Markdown heading, not a guessed plain-text one
     references: bool = False  # what follows is the reference list
+    question: bool = False  # "Who should try which drug?": a heading only if text follows
 
 
 @dataclass
@@ -281,17 +364,21 @@ def _is_references_heading(line: str) -> bool:
     return _REFERENCES_HEADING.fullmatch(_heading_text(line).rstrip(":").strip()) is not None
 
 
-def _looks_like_heading(line: str) -> bool:
-    """A plain-text heading: short, no sentence punctuation, not a bullet or a citation."""
+def _looks_like_heading(line: str, first: bool = False) -> bool:
+    """A plain-text heading: short, no sentence punctuation, not a bullet or a citation.
+
+    A short question standing alone ("Who should try which drug?") is a sub-heading;
+    the first line of a text may be long (a journal title with a colon in it).
+    """
     text = line.strip()
-    return (
-        bool(text)
-        and not _has_terminal_punctuation(text)
-        and text[0] not in "([\\"
-        and not _BULLET.match(line)
-        and any(c.isalpha() for c in text)
-        and len(text.split()) <= 12
-    )
+    if not text or text[0] in "([\\" or _BULLET.match(line) or not any(c.isalpha() for c in text):
+        return False
+    words = len(text.split())
+    if text.rstrip("*_ ").endswith("?"):
+        return 3 <= words <= 12 and text.lstrip("*_“\"'")[:1].isupper() and text.count("?") == 1 and ". " not in text
+    if _has_terminal_punctuation(text):
+        return False
+    return words <= 12 or (first and words <= 40 and ". " not in text)
 
 
 def _tokenise(text: str, markdown: bool) -> list[_Element]:
@@ -300,9 +387,19 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
     block: list[str] = []
 
     def flush() -> None:
-        lines = _drop_boilerplate(block)
-        if len(lines) == 1 and _looks_like_heading(lines[0]) and not _is_references_heading(lines[0]):
-            elements.append(_Heading(_heading_text(lines[0])))
+        lines = _drop_boilerplate(block, markdown)
+        label = _LABEL.match(lines[0]) if lines else None
+        if label and not lines[0][label.end() :].strip():
+            elements.append(_Heading(_heading_text(lines[0]).rstrip(":").strip()))  # "Summary", "Key takeaways:"
+            lines = lines[1:]
+        elif label:
+            lines[0] = lines[0][label.end() :].strip()  # "**Summary:** The text…" keeps the text
+        if (
+            len(lines) == 1
+            and _looks_like_heading(lines[0], first=not elements)
+            and not _is_references_heading(lines[0])
+        ):
+            elements.append(_Heading(_heading_text(lines[0]), question=lines[0].rstrip("*_ ").endswith("?")))
         elif lines:
             elements.extend(_split_block(lines))
         block.clear()
@@ -326,15 +423,21 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
         else:
             block.append(line)
     flush()
+    # A question is a sub-heading only when text follows it; a question ending the article is a claim.
+    for i, element in enumerate(elements):
+        if isinstance(element, _Heading) and element.question:
+            after = elements[i + 1] if i + 1 < len(elements) else None
+            if after is None or isinstance(after, _Heading):
+                elements[i] = _Paragraph([element.text])
     return elements
 
 
-def _drop_boilerplate(block: list[str]) -> list[str]:
+def _drop_boilerplate(block: list[str], markdown: bool) -> list[str]:
     kept: list[str] = []
     for i, line in enumerate(block):
         next_line = block[i + 1].strip() if i + 1 < len(block) else ""
         # "… many people\nread more books." is one wrapped sentence, not a "Read more" link.
-        if next_line[:1].islower() or not _is_boilerplate(line):
+        if next_line[:1].islower() or not (_is_boilerplate(line) or _is_furniture_line(line, markdown)):
             kept.append(line)
     return kept
 
@@ -374,45 +477,123 @@ def _split_block(block: list[str]) -> list[_Element]:
 # A candidate end: . ! ? plus any closing quotes/brackets and [n] markers, then whitespace.
 _SENTENCE_END = re.compile(rf"[.!?]+(?:[”’\"')\]]|\\?\[{_NUMBERS}\\?\])*(?=\s)")
 _NEXT_CHAR = re.compile(r"\s+(\S)")
+_NEXT_WORD = re.compile(r"\s+[“‘\"'*_(\[]*([^\W\d_][\w'’]*\.?)")
 _BRACKET = re.compile(r"[()\[\]]")
 _OPENERS = "“‘\"'*_"  # quotes, and Markdown emphasis opening a sentence
-_ABBREVIATIONS = frozenset({"al", "dr", "mr", "mrs", "ms", "prof", "vs", "cf", "approx", "st", "jr", "sr", "ca", "viz"})
-_ABBREVIATIONS_BEFORE_NUMBER = frozenset({"no", "nos", "fig", "figs", "vol", "p", "pp", "eq", "ref", "refs", "sec"})
-_DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # e.g, i.e, u.s
+# Abbreviations after which the sentence always goes on: titles before a name
+# ("Drs. Smith and Jones") and scholarly shorthand ("e.g.", "et al.", "vs.").
+_NEVER_FINAL = frozenset(
+    "dr drs mr mrs messrs ms mmes prof profs rev hon gov sen rep gen col lt capt sgt supt st mt "
+    "al vs cf viz approx ca incl esp resp".split()
+)
+# Abbreviations that stand before a number: "Feb. 23, 2015", "on Dec. 1.", "Fig. 2", "No. 5", "p. 12".
+_BEFORE_NUMBER = frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "no nos fig figs vol vols p pp eq eqs ref refs sec ch art tab".split()
+)
+# After any other abbreviation ("U.S.", "Ph.D.", "Inc.", "etc.", an initial) a capitalised word may
+# continue the sentence ("the U.S. Food and Drug Administration", "J. Smith") or start a new one
+# ("... in the U.S. They ..."). Closed-class words are what a new sentence starts with, and names
+# hardly ever are, so only these (and a title after a degree: "..., Ph.D. Dr. Lee ...") split.
+_SENTENCE_OPENERS = frozenset(
+    "the a an this that these those it its he she they we i you his her their our my your there here "
+    "in on at for but and or so yet however if when while after before although though as because since "
+    "during with without by from to of one some many most all both each no not such what which who how why "
+    "where then also still now today yesterday earlier later instead meanwhile overall further furthermore "
+    "moreover dr mr mrs ms prof".split()
+)
+# A time is followed by its zone or by a new sentence: "2 p.m. ET", "at 2 p.m. Reporters ...".
+_TIMES = frozenset({"a.m", "p.m"})
+_DOTTED = re.compile(r"(?:[a-z]{1,3}\.)+[a-z]{1,3}")  # e.g, i.e, u.s, ph.d, m.d, b.sc
 _TOKEN_BEFORE = re.compile(r"[\w.]+$")
 
 
-def _is_abbreviation(text: str, dot: int, next_char: str) -> bool:
+def _is_abbreviation(text: str, dot: int, end: int) -> bool:
+    """Is the "." at `dot` an abbreviation's dot that does not end the sentence?"""
     if not text[dot - 1].isalpha():
         return False  # every abbreviation ends in a letter; "2.5." or "(1)." do not
-    token_match = _TOKEN_BEFORE.search(text, max(0, dot - 10), dot)
+    token_match = _TOKEN_BEFORE.search(text, max(0, dot - 12), dot)
     if token_match is None:
         return False
-    token = token_match.group().lower()
-    if token in _ABBREVIATIONS or _DOTTED.fullmatch(token):
+    token = token_match.group().lstrip(".")
+    lower = token.lower()
+    following = _NEXT_CHAR.match(text, end)
+    next_char = following.group(1) if following else ""
+    if lower in _NEVER_FINAL and not (len(token) > 1 and token.isupper()):  # "Ms. Lee", not "relapsing MS."
         return True
-    if token in _ABBREVIATIONS_BEFORE_NUMBER and next_char.isdigit():
+    if lower in _BEFORE_NUMBER and next_char.isdigit():
         return True
-    return len(token) == 1 and text[dot - 1].isupper()  # an initial, as in "J. Smith"
+    ambiguous = _DOTTED.fullmatch(lower) or lower in _AMBIGUOUS or (len(token) == 1 and token.isupper())
+    if not ambiguous:
+        return False
+    word_match = _NEXT_WORD.match(text, end)
+    if word_match is None:
+        return True  # "U.S. 2020" or "Ph.D. (2003)": not a new sentence in words
+    word = word_match.group(1).rstrip(".")
+    if lower in _TIMES:
+        return word.isupper() and len(word) <= 4  # "ET", "GMT": the time goes on
+    return word.casefold() not in _SENTENCE_OPENERS
+
+
+# Short forms that end a name or a list as often as they sit inside a sentence.
+_AMBIGUOUS = frozenset("jr sr inc ltd co corp bros etc".split())
+
+
+def _matched_spans(text: str) -> list[tuple[int, int]]:
+    """Outermost (...) and [...] pairs that close; a stray opener or closer pairs with nothing.
+
+    A typo such as an unclosed "(" must not glue the rest of the paragraph into one claim,
+    so only brackets that are actually closed (by their own kind) protect what is inside.
+    """
+    spans: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    for match in _BRACKET.finditer(text):
+        char, position = match.group(), match.start()
+        if char in "([":
+            stack.append((char, position))
+            continue
+        opener = "(" if char == ")" else "["
+        depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == opener), None)
+        if depth is None:
+            continue  # a closer with no opener of its kind
+        start = stack[depth][1]
+        del stack[depth:]  # openers above it were never closed
+        if not stack:
+            spans.append((start, position))
+    spans.sort()
+    # An unclosed outer opener can leave nested pairs that were appended before it was dropped:
+    # keep only the outermost ones.
+    outer: list[tuple[int, int]] = []
+    for span in spans:
+        if outer and span[0] < outer[-1][1]:
+            continue
+        outer.append(span)
+    return outer
+
+
+def _is_parenthesised_sentence(text: str, start: int) -> bool:
+    """'(The discovery brought a Nobel Prize in 2004.)': a full sentence in brackets."""
+    match = _PAREN.match(text, start)
+    if match is None:
+        return False
+    inner = match.group(1).strip().lstrip(_OPENERS)
+    return bool(inner) and inner[0].isupper() and inner.rstrip("”’\"'*_ ")[-1:] in ".!?"
 
 
 def _split_sentences(text: str) -> list[str]:
     """Split after . ! ? when the next sentence visibly starts; linear in len(text)."""
+    if "." not in text and "!" not in text and "?" not in text:
+        return [text.strip()] if text.strip() else []
     sentences: list[str] = []
-    start = depth = 0
-    # Brackets in order, so the nesting depth at each candidate end costs nothing extra.
-    brackets = [(m.start(), 1 if m.group() in "([" else -1) for m in _BRACKET.finditer(text)]
-    next_bracket = 0
-    # Beyond the last closing bracket an open "(" can never close: ignore it
-    # rather than swallowing the rest of the paragraph into one sentence.
-    last_close = max(text.rfind(")"), text.rfind("]"))
+    start = 0
+    spans = _matched_spans(text) if "(" in text or "[" in text else []
+    next_span = 0
     for end_match in _SENTENCE_END.finditer(text):
         end = end_match.end()
-        while next_bracket < len(brackets) and brackets[next_bracket][0] < end:
-            depth = max(0, depth + brackets[next_bracket][1])
-            next_bracket += 1
-        if depth and end <= last_close:
-            continue  # inside (...) or [...]
+        while next_span < len(spans) and spans[next_span][1] < end:
+            next_span += 1  # that pair closed before this candidate end
+        if next_span < len(spans) and spans[next_span][0] < end_match.start():
+            continue  # inside (...) or [...] that closes later
         following = _NEXT_CHAR.match(text, end)
         if following is None:
             break
@@ -422,14 +603,16 @@ def _split_sentences(text: str) -> list[str]:
             cited = _PAREN.match(text, following.start(1))
             after = _NEXT_CHAR.match(text, cited.end()) if cited else None
             if cited and _paren_is_citation(cited.group(1)) and (after is None or _starts_sentence(after.group(1))):
-                end = cited.end()  # balanced, so the depth is unchanged
+                end = cited.end()
                 next_char = after.group(1) if after else "A"
+            elif _is_parenthesised_sentence(text, following.start(1)):
+                next_char = "A"  # its own claim
         if not _starts_sentence(next_char):
             continue
         if (
             text[end_match.start()] == "."
             and end_match.group().count(".") == 1
-            and _is_abbreviation(text, end_match.start(), next_char)
+            and _is_abbreviation(text, end_match.start(), end)
         ):
             continue
         sentences.append(text[start:end].strip())
@@ -446,6 +629,10 @@ def _starts_sentence(char: str) -> bool:
 
 _PAREN = re.compile(r"\(([^()]{1,400})\)")
 _NUMERIC = re.compile(rf"\\?\[({_NUMBERS})\\?\]")
+# "(1)", "(10, 11)", "(3-5)", "(3,13 )": Healthline-style numbered citations.
+_NUMERIC_PAREN = re.compile(rf"\(\s*({_NUMBERS})\s*\)")
+# Where that style is the article's: at the end of a clause, right before its punctuation.
+_NUMERIC_PAREN_AT_END = re.compile(rf"\(\s*{_NUMBERS}\s*\)(?=\s*(?:[.,;:]|$))", re.MULTILINE)
 # "…, 2001", "… 2001a, 2003", "…, 2001, p. 12" at the end of a citation; the authors come before it.
 _YEARS_AT_END = re.compile(
     r"[,\s]\s*(?P<years>(?:19|20)\d{2}[a-z]?(?:\s*,\s*(?:19|20)\d{2}[a-z]?)*)"
@@ -473,9 +660,12 @@ _PARTICLE_WORDS = (
 _PARTICLES = f"(?:{'|'.join(_PARTICLE_WORDS)})"
 _SURNAME = rf"(?<![\w'’-])(?:{_PARTICLES}\s+){{0,2}}[A-ZÀ-ÖØ-Þ][\w'’-]*\w"
 _NARRATIVE = re.compile(
-    rf"(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)"
+    rf"(?P<authors>{_SURNAME}(?:\s+et\s+al\.?|\s+(?:&|and)\s+(?P<group>co-?workers|colleagues|associates)"
+    rf"|(?:\s*,\s*{_SURNAME}){{0,5}},?\s+(?:&|and)\s+{_SURNAME})?)"
     r"\s*\((?P<year>(?:19|20)\d{2}[a-z]?)\)"
 )
+# "cases in England (2009)": after these a capitalised word is a place, unless the list knows the work.
+_PLACE_PREPOSITIONS = frozenset("in across throughout within from to at near outside inside".split())
 # Capitalised words that precede a year without being authors: "(In 2019)", "(March 2020)".
 _NOT_AUTHORS = frozenset(
     "in since by from until before after published updated accessed circa the a an as during "
@@ -504,13 +694,38 @@ def _author_year_citations(part: str) -> list[tuple[str, str, str]]:
     return [(part, authors, year.strip()) for year in match["years"].split(",")]
 
 
+def _is_scale(text: str) -> bool:
+    """'never (0), hardly ever (1), often (2)': numbered answer options, not citations."""
+    numbers = [int(m.group(1)) for m in re.finditer(r"\(\s*(\d{1,3})\s*\)", text)]
+    if 0 in numbers:
+        return True
+    runs = sum(1 for a, b in itertools.pairwise(numbers) if b == a + 1)
+    return runs >= 2
+
+
 def _paren_is_citation(content: str) -> bool:
     return all(_author_year_citations(part) for part in content.split(";"))
 
 
+# "doi:10.1001/jama.2016.14719", "https://doi.org/10.…", "Available at: https://…" on a line of its own.
+_IDENTIFIER_LINE = re.compile(
+    r"^\W*(?:(?:doi\s*:?\s*|https?://(?:dx\.)?doi\.org/)10\.\d{4,9}/\S+"
+    r"|available\s+(?:at|from|online)\b\s*:?\s*(?:https?://|www\.)\S+)\W*$",
+    re.IGNORECASE,
+)
+
+
+def _identifier_citation(line: str) -> list[ParsedCitation]:
+    if not _IDENTIFIER_LINE.match(line):
+        return []
+    return [_parse_reference(line.strip(), line.strip()[:500])]
+
+
 def _is_citation_only(line: str) -> bool:
-    """A line such as "(Chen et al., 2001; Duman & Monteggia, 2006)" or "[3]"."""
+    """A line such as "(Chen et al., 2001; Duman & Monteggia, 2006)", "[3]" or "doi:10.1/x"."""
     stripped = line.strip()
+    if _IDENTIFIER_LINE.match(stripped):
+        return True
     if not stripped or stripped[0] not in "([\\":
         return False
     rest = _NUMERIC.sub("", stripped)
@@ -578,9 +793,9 @@ class _References:
         self.by_number[number] = citation
         self.by_author_year.setdefault((_first_surname(citation.authors), citation.year), []).append(citation)
 
-    def numbered(self, number: int) -> ParsedCitation:
+    def numbered(self, number: int, label: str = "") -> ParsedCitation:
         return self.by_number.get(number) or ParsedCitation(
-            label=f"[{number}]", authors="", year=None, key=f"unresolved-ref-{number}"
+            label=label or f"[{number}]", authors="", year=None, key=f"unresolved-ref-{number}", resolved=False
         )
 
     def author_year(self, label: str, authors: str, year: str) -> ParsedCitation:
@@ -594,6 +809,8 @@ class _References:
             label=label[:500], authors=authors[:500], year=_year(year), key=f"{_norm_authors(authors)}|{year}"[:500]
         )
         entries = self.by_author_year.get((_first_surname(authors), _year(year)), [])
+        if not entries and self.by_number:  # the article lists its sources, and not this one
+            return replace(citation, resolved=False)
         if len(entries) != 1:
             return citation
         entry = entries[0]  # the list entry for this very work: it knows the DOI, title, ...
@@ -601,8 +818,13 @@ class _References:
             citation.label, citation.authors, citation.year, entry.key, entry.title, entry.doi, entry.pmid, entry.url
         )
 
-    def cite(self, text: str) -> list[ParsedCitation]:
-        """Every citation in `text`, in the order written."""
+    @property
+    def highest(self) -> int:
+        """The largest number a numbered citation may have: the list's, or any without a list."""
+        return max(self.by_number) if self.by_number else 999
+
+    def cite(self, text: str, numeric_parens: bool = False) -> list[ParsedCitation]:
+        """Every citation in `text`, in the order written; "(n)" only where the article cites so."""
         found: list[tuple[int, ParsedCitation]] = []
         if "(" not in text and "[" not in text:
             return []
@@ -611,9 +833,28 @@ class _References:
         for match in _PAREN.finditer(text):
             for part in match.group(1).split(";"):
                 found.extend((match.start(), self.author_year(*cite)) for cite in _author_year_citations(part))
-        for match in _NARRATIVE.finditer(text):  # "Smith et al. (2019)"
-            if _looks_like_authors(match["authors"]):
-                found.append((match.start(), self.author_year(match.group(), match["authors"], match["year"])))
+        for match in _NARRATIVE.finditer(text):  # "Smith et al. (2019)", "Schriks and co-workers (2007)"
+            label = match.group()
+            authors = match["authors"]
+            if match["group"]:  # "and co-workers" is how prose says "et al."
+                authors = authors[: match.start("group") - match.start("authors")].strip()
+                authors = re.sub(r"\s+(?:&|and)$", "", authors) + " et al."
+            if not _looks_like_authors(authors):
+                continue
+            citation = self.author_year(label, authors, match["year"])
+            before_words = text[max(0, match.start() - 12) : match.start()].split()
+            before = before_words[-1].casefold() if before_words else ""
+            listed = self.by_author_year.get((_first_surname(authors), _year(match["year"])))
+            if before in _PLACE_PREPOSITIONS and not listed and " " not in match["authors"]:
+                continue  # a place and a date, not a work
+            found.append((match.start(), citation))
+        if numeric_parens and "(" in text:
+            matches = list(_NUMERIC_PAREN.finditer(text))
+            scale = bool(matches) and _is_scale(text)
+            for match in [] if scale else matches:
+                numbers = _expand_numbers(match.group(1))
+                if all(1 <= n <= self.highest for n in numbers):
+                    found.extend((match.start(), self.numbered(n, f"({n})")) for n in numbers)
         found.sort(key=lambda pair: pair[0])
         return [citation for _, citation in found]
 
@@ -623,6 +864,10 @@ _PMID = re.compile(r"\bPMID:?\s*(\d{1,20})", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>\"]+")
 _DOI_OR_URL_OR_PMID = re.compile(rf"(?:doi:\s*)?{_DOI.pattern}|{_URL.pattern}|{_PMID.pattern}", re.IGNORECASE)
 _REF_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2}(?:[a-z](?![a-z]))?)(?!\d)")
+_PUBLICATION_YEAR = re.compile(
+    r"(?<![\d(])((?:19|20)\d{2})(?=\s*(?:[;:(]|[.,]?\s*$|\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b))",
+    re.IGNORECASE,
+)
 _APA_YEAR = re.compile(r"\(\s*((?:19|20)\d{2}[a-z]?)\s*\)")
 # The title runs to the next full stop; a final "?" or "!" belongs to it.
 _TITLE = re.compile(r"[\s.,:;]*(.+?(?:[?!](?=\s|$)|(?=\.(?:\s|$))|$))")
@@ -645,7 +890,9 @@ def _parse_reference(text: str, label: str) -> ParsedCitation:
     url = _trim_identifier(url_match.group()) if url_match else ""
     rest = _DOI_OR_URL_OR_PMID.sub(" ", text)  # identifiers are full of digits that look like years
     apa = _APA_YEAR.search(rest)
-    year_match = apa or _REF_YEAR.search(rest)
+    # A title can hold a year ("… in the UK in 2010. Br J Cancer 2011;…"): the publication year is
+    # the one a journal citation puts before ";", ":", "(", a month or the end of the entry.
+    year_match = apa or _PUBLICATION_YEAR.search(rest) or _REF_YEAR.search(rest)
     year = year_match.group(1) if year_match else ""
     period = re.search(r"\.\s", rest)
     if apa:  # "Duman, R. S., & Monteggia, L. M. (2006). Title. Journal…"
@@ -678,6 +925,16 @@ def _parse_reference(text: str, label: str) -> ParsedCitation:
         pmid=pmid,
         url=url if len(url) <= 1000 else "",
     )
+
+
+# "Source: …", "Article reference: …", "Journal reference: …": the study a news story or release reports.
+_SOURCE_LINE = re.compile(
+    r"^\W*(?:sources?|(?:article|journal|study|paper)\s+(?:reference|citation)|references?|citation|"
+    r"original\s+(?:article|study|paper|research))\s*:\s*(?P<entry>\S.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+# "The research was published … in the journal Cancer": the sentence a lone source line belongs to.
+_PUBLISHED_IN = re.compile(r"\bpublish(?:ed|es)\b.*\bjournal\b|\bjournal\b.*\bpublish(?:ed|es)\b", re.IGNORECASE)
 
 
 def _looks_like_reference(line: str) -> bool:
@@ -714,9 +971,12 @@ class _Assembler:
         self.in_references = False
         self.last: _Draft | None = None  # where a standalone citation line attaches
         self.lead_in: _Draft | None = None  # a claim ending in ':' waiting for its list
+        self.sources: list[ParsedCitation] = []  # "Source: …" / "Article reference: …" lines
 
     def is_title(self, line: str) -> bool:
-        return bool(self.title_key) and _line_key(line) == self.title_key
+        # "Does it work?" as the title and "Does it work." later are a title and a claim.
+        ends = line.rstrip("*_ ")[-1:]
+        return bool(self.title_key) and _line_key(line) == self.title_key and (ends not in ".!" or not ends)
 
     def emit(self, text: str) -> _Draft:
         draft = _Draft(text)
@@ -750,6 +1010,17 @@ class _Assembler:
                 elif _looks_like_reference(line):  # not e.g. a disclaimer after the list
                     self.add_entry(None, line)
             return
+        if lines and _NOTICE.match(lines[0]):
+            return  # a notice to editors or the press, not part of the article
+        source = _SOURCE_LINE.match(" ".join(lines)) if lines else None
+        if (
+            source
+            and _looks_like_reference(source["entry"])
+            and re.search(r"(?:19|20)\d{2}|10\.\d{4}", source["entry"])
+        ):
+            # "Source: Dunbar RIM, … 2016." names the study the article reports: a reference, not a claim.
+            self.sources.append(_parse_reference(source["entry"].strip(), source["entry"].strip()[:500]))
+            return
         chunk: list[str] = []  # consecutive text lines, joined into sentences
         ends_with_text = False
         for line in lines:
@@ -769,7 +1040,8 @@ class _Assembler:
 
     def emit_sentences(self, lines: list[str]) -> None:
         for sentence in _split_sentences(_join_lines(lines)) if lines else []:
-            self.emit(sentence)
+            if not _FURNITURE_SENTENCE.match(sentence):
+                self.emit(sentence)
 
     def list_block(self, items: list[tuple[str, str]], lead_in: _Draft | None) -> None:
         if self.in_references:
@@ -791,15 +1063,27 @@ class _Assembler:
         else:
             self.list_block(element.items, lead_in)
 
+    def numeric_paren_style(self) -> bool:
+        """Does the article cite with "(n)"? With a numbered list any in range counts; without one,
+        only if it does so again and again at the ends of clauses (one "(2)" is just a number)."""
+        if self.references.by_number:
+            return True
+        drafts = (draft for _, section in self.sections for draft in section)
+        uses = sum(len(_NUMERIC_PAREN_AT_END.findall(draft.text)) for draft in drafts if "(" in draft.text)
+        return uses >= 3
+
     def result(self) -> ParsedArticle:
         sections: list[ParsedSection] = []
         cited: dict[str, ParsedCitation] = {}
+        numeric_parens = self.numeric_paren_style()
         for heading, drafts in self.sections:
             claims = []
             for draft in drafts:
-                found = self.references.cite(draft.text)
+                found = self.references.cite(draft.text, numeric_parens)
+                if len(self.sources) == 1 and _PUBLISHED_IN.search(draft.text):
+                    found.extend(self.sources)
                 for line in draft.citation_lines:
-                    found.extend(self.references.cite(line))
+                    found.extend(_identifier_citation(line) or self.references.cite(line, numeric_parens))
                 unique: dict[str, ParsedCitation] = {}
                 for citation in found:  # one citation per work; the first mention wins
                     unique.setdefault(citation.key, citation)
@@ -814,6 +1098,8 @@ class _Assembler:
                 "No claims found: nothing is left after removing the title, headings and navigation lines."
             )
         # Listed but never cited works are still sources of the article: keep them, after the cited ones.
+        for source in self.sources:
+            cited.setdefault(source.key, source)
         for number in self.entry_order:
             entry = self.references.by_number[number]
             cited.setdefault(entry.key, entry)
@@ -840,10 +1126,58 @@ def _html_to_markdown(html: str) -> tuple[str, str | None]:
     )
     if not isinstance(extracted, str) or not extracted.strip():
         raise ImportRejected("No article text found in the HTML page.")
-    metadata = trafilatura.extract_metadata(html)
-    page_title = getattr(metadata, "title", None)
-    title = page_title.strip() if isinstance(page_title, str) and page_title.strip() else None
+    title = _html_title(html)
+    if title is None:
+        metadata = trafilatura.extract_metadata(html)
+        page_title = getattr(metadata, "title", None)
+        title = page_title.strip() if isinstance(page_title, str) and page_title.strip() else None
     return _ESCAPED_CITE.sub(r"[\1]", extracted), title
+
+
+# "Title | Site", "Title - Site", "Title — Section | Site": the site's part is a few words at the end.
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—-]\s+|\s*\|\s*")
+
+
+def _strip_site_suffix(title: str) -> str:
+    parts = [part.strip() for part in _TITLE_SEPARATOR.split(" ".join(title.split()))]
+    while len(parts) > 1 and len(parts[-1].split()) <= 4 and len(parts[0].split()) > 1:
+        parts.pop()
+    return " - ".join(part for part in parts if part)
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _html_title(html: str) -> str | None:
+    """The headline: og:title, else <title> without the site's name, else the first <h1>.
+
+    trafilatura's metadata prefers an <h1>, which on some pages is a sidebar's
+    ("Information and Resources"); og:title and <title> are what the publisher
+    calls the page, so they come first.
+    """
+    import lxml.html  # a trafilatura dependency; parsing (not pattern-matching) the page
+
+    # lxml refuses a str that still declares its encoding ("<?xml … encoding=…?>"); the text is decoded already.
+    html = _XML_DECLARATION.sub("", html, count=1)
+    try:
+        document = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    candidates = [
+        *document.xpath("//meta[@property='og:title' or @name='og:title']/@content"),
+        *document.xpath("//meta[@name='twitter:title']/@content"),
+        *(element.text_content() for element in document.xpath("//title")),
+    ]
+    headings = [" ".join(h.text_content().split()) for h in document.xpath("//h1")]
+    site_names = {
+        " ".join(str(name).split()).casefold() for name in document.xpath("//meta[@property='og:site_name']/@content")
+    }
+    for raw in candidates:
+        title = _strip_site_suffix(str(raw))
+        # A <title> that is only the site's name ("Quanta Magazine") is no headline.
+        if title and title.casefold() not in site_names and (len(title.split()) > 2 or title in headings):
+            return title
+    return next((h for h in headings if h), None)
 
 
 def parse_article(text: str, fmt: str = "text", title: str | None = None) -> ParsedArticle:
