@@ -87,19 +87,23 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         links = [through(claim_id=c.pk, reference_id=r.pk) for c, refs in zip(claims, cited, strict=True) for r in refs]
         through.objects.bulk_create(links, batch_size=BATCH)
 
-        # History of each claim: "+" as saved, then "~" once the citations are set (only if there are any).
+        # History of each claim: "+" as saved, then "~" once the citations are set (only if there are any),
+        # a microsecond later, as when saved in turn: history.as_of() takes one row per object and time.
         claim_history = Claim.history.model  # type: ignore[attr-defined]
-        claim_rows: list[Any] = []
-        with_citations: list[Any] = []
-        for claim, refs in zip(claims, cited, strict=True):
-            claim_rows.append(_history_row(claim_history, claim, "+", author, reason, now))
-            if refs:
-                # A microsecond later, as when saved in turn: history.as_of() takes one row per object and time.
-                claim_rows.append(
-                    _history_row(claim_history, claim, "~", author, reason, now + timedelta(microseconds=1))
-                )
-                with_citations.append(claim_rows[-1])
-        claim_history.objects.bulk_create(claim_rows, batch_size=BATCH)
+        history = Claim.history  # type: ignore[attr-defined]
+        added = history.bulk_history_create(
+            claims, batch_size=BATCH, default_user=author, default_change_reason=reason, default_date=now
+        )
+        cited_claims = [claim for claim, refs in zip(claims, cited, strict=True) if refs]
+        with_citations = history.bulk_history_create(
+            cited_claims,
+            batch_size=BATCH,
+            update=True,
+            default_user=author,
+            default_change_reason=reason,
+            default_date=now + timedelta(microseconds=1),
+        )
+        claim_rows: list[Any] = [*added, *with_citations]
         snapshot = claim_history.citations.model
         links_of: dict[int, list[Any]] = {}
         for link in links:
