@@ -7,9 +7,10 @@ conftest): the in-memory one fails a second writer at once instead of queueing i
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -140,8 +141,10 @@ def in_thread(call: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def submit_by(author: User, claim: Claim, via: str) -> Callable[[], Any]:
+    """The request, ready to send: logged in now, so sending it writes only what the verb writes."""
     if via == "api":
-        return lambda: api_for(author).post(f"/api/v1/claims/{claim.pk}/submit/", {}, format="json")
+        api = api_for(author)
+        return lambda: api.post(f"/api/v1/claims/{claim.pk}/submit/", {}, format="json")
     client = Client()
     client.force_login(author)
     return lambda: client.post(f"/claims/{claim.pk}/submit/")
@@ -192,3 +195,36 @@ def test_it_queues_a_request_behind_a_writer_that_holds_the_chain_lock(postgres_
     assert response_of().status_code == 200
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.IN_REVIEW
     assert_audit_clean()
+
+
+@pytest.fixture
+def sqlite_only() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's single write lock; PostgreSQL is covered by the deadlock tests above")
+
+
+@pytest.fixture
+def short_busy_timeout() -> Iterator[None]:
+    """New connections give up after 1 s instead of the configured 20 s, so the test is quick."""
+    options = connection.settings_dict["OPTIONS"]
+    saved = options["timeout"]
+    options["timeout"] = 1
+    yield
+    options["timeout"] = saved
+
+
+def test_it_answers_a_database_locked_past_its_timeout_with_503(
+    sqlite_only: None, short_busy_timeout: None, author: User
+) -> None:
+    """Another process holds SQLite's write lock longer than the busy timeout: 503 "try again", not 500."""
+    claim = first_claim(import_text(author, numbered_text(1)))
+    submit = submit_by(author, claim, "api")
+    other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        response = in_thread(submit)()
+    finally:
+        other.rollback()
+        other.close()
+    assert (response.status_code, response["Retry-After"], response.json()["reason"]) == (503, "2", "database busy")
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.DRAFT
