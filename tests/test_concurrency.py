@@ -141,7 +141,8 @@ def in_thread(call: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def submit_by(author: User, claim: Claim, via: str) -> Callable[[], Any]:
-    """The request, ready to send: logged in now, so sending it writes only what the verb writes."""
+    """The request, ready to send: logged in now (a login appends an audit event), so sending it
+    writes only what the verb writes; build it before another writer holds any lock."""
     if via == "api":
         api = api_for(author)
         return lambda: api.post(f"/api/v1/claims/{claim.pk}/submit/", {}, format="json")
@@ -160,12 +161,13 @@ def test_it_answers_a_real_deadlock_with_503_and_retry_after(postgres_only: None
     deadlocks only after 10 s), and the request must say 503 "try again", not 500.
     """
     claim = first_claim(import_text(author, numbered_text(1)))
+    submit = submit_by(author, claim, via)
     raw = other_writer()
     try:
         with raw.cursor() as cursor:
             cursor.execute("SET deadlock_timeout = '10s'")
             cursor.execute("SELECT id FROM content_claim WHERE id = %s FOR UPDATE", [claim.pk])
-        response_of = in_thread(submit_by(author, claim, via))
+        response_of = in_thread(submit)
         wait_for_a_lock_wait(raw)
         with raw.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
@@ -182,12 +184,13 @@ def test_it_answers_a_real_deadlock_with_503_and_retry_after(postgres_only: None
 def test_it_queues_a_request_behind_a_writer_that_holds_the_chain_lock(postgres_only: None, author: User) -> None:
     """The same two writers in the one order (chain lock, then row): the request waits its turn and succeeds."""
     claim = first_claim(import_text(author, numbered_text(1)))
+    submit = submit_by(author, claim, "api")
     raw = other_writer()
     try:
         with raw.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
             cursor.execute("SELECT id FROM content_claim WHERE id = %s FOR UPDATE", [claim.pk])
-        response_of = in_thread(submit_by(author, claim, "api"))
+        response_of = in_thread(submit)
         wait_for_a_lock_wait(raw)
     finally:
         raw.rollback()
