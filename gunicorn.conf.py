@@ -1,7 +1,9 @@
 """Gunicorn settings for Vetted (`gunicorn -c gunicorn.conf.py config.wsgi`), all from the environment.
 
 GUNICORN_BIND     address to listen on (default 127.0.0.1:8000; a TLS proxy sits in front)
-GUNICORN_WORKERS  worker processes (default 2); each is a sync worker holding one DB connection
+GUNICORN_WORKERS  worker processes (default 2)
+GUNICORN_THREADS  threads per worker (default 4); each thread serves one request and holds its own DB connection,
+                  so the database must accept workers x threads connections (plus the task worker)
 GUNICORN_TIMEOUT  seconds a request may run before its worker is killed and replaced (default 30)
 """
 
@@ -9,7 +11,13 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-worker_class = "sync"
+# Threads, not sync workers: with sync workers two slow requests (a large import, a client
+# trickling its body or reading its answer slowly) occupied both processes and /healthz timed
+# out. gthread keeps idle keep-alive connections off the threads and serves the health check
+# from a free thread while others wait on the database or the network. The proxy in front
+# still buffers request and response bodies, so a slow client ties up proxy memory, not a thread.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM (a deploy), workers finish the requests they hold for up to this long.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))

@@ -11,19 +11,38 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
+from content.locking import RETRY_AFTER_SECONDS, contention
 
-TITLES = {400: "Not saved", 403: "Not allowed", 409: "That cannot be done now", 429: "Too many attempts"}
+TITLES = {
+    400: "Not saved",
+    403: "Not allowed",
+    409: "That cannot be done now",
+    429: "Too many attempts",
+    503: "Busy: try again",
+}
 
 
 def error_page(request: HttpRequest, status: int, message: str, *, title: str = "") -> HttpResponse:
     return render(
         request, "error.html", {"title": title or TITLES.get(status, "Error"), "message": message}, status=status
     )
+
+
+def busy_response(request: HttpRequest, why: str) -> HttpResponse:
+    """503 with Retry-After: the database rolled the whole transaction back, so sending it again is safe."""
+    message = f"Nothing was saved: the database was busy ({why}). Try again in a moment."
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message, "reason": why}, status=503)
+    else:
+        response = error_page(request, 503, message)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def refusal_page(request: HttpRequest, exc: Exception) -> HttpResponse | None:
@@ -39,7 +58,13 @@ def refusal_page(request: HttpRequest, exc: Exception) -> HttpResponse | None:
 
 
 class RefusalMiddleware:
-    """Refusals a view raises become their page (a ValidationError is left to the view's form)."""
+    """Refusals a view raises become their page (a ValidationError is left to the view's form).
+
+    The last resort for contention: every writer takes the chain lock first
+    (content.locking), so a deadlock should not happen; if one does, or SQLite stays
+    busy past its timeout, the person gets a 503 saying to retry rather than a 500.
+    The API's exceptions reach here too (DRF re-raises what its handler leaves).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -50,6 +75,8 @@ class RefusalMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if isinstance(exc, ValidationError):
             return None
+        if why := contention(exc):
+            return busy_response(request, why)
         return refusal_page(request, exc)
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from content import diffing, importing
 from content.bulk import NewClaim, create_claim, create_claims
 from content.exceptions import InvalidTransition, NotAllowed
 from content.importing import ImportRejected, ParsedArticle, ParsedCitation, ParsedClaim
+from content.locking import lock_chain
 from content.models import Article, Claim, ClaimStatus, Reference, Section, content_hash, unstorable
 from content.roles import can_edit_article, can_import
 
@@ -56,6 +57,30 @@ def unique_slug(title: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+# How many times an import looks for a free slug again after another writer took the one it chose.
+SLUG_ATTEMPTS = 10
+
+
+def _insert_with_free_slug(article: Article, title: str) -> None:
+    """Insert a new article under the first free slug for `title`.
+
+    Writers that take the chain lock first (every import) already queue behind each
+    other, so the slug read here stays free until commit. A writer that skips it (the
+    admin, a shell) can still take the slug between the read and the insert: the
+    unique constraint refuses the insert, the savepoint undoes only that insert and
+    its history, and the next free slug is tried.
+    """
+    for attempt in range(1, SLUG_ATTEMPTS + 1):
+        article.slug = unique_slug(title)
+        try:
+            with transaction.atomic():
+                article.save()
+            return
+        except IntegrityError:
+            if attempt == SLUG_ATTEMPTS or not Article.objects.filter(slug=article.slug).exists():
+                raise  # not the slug, or still losing: a real error
 
 
 def upsert_references(citations: Sequence[ParsedCitation], actor: Any) -> dict[str, Reference]:
@@ -120,10 +145,10 @@ def import_article(
         raise ImportRejected(problem)
     parsed = importing.parse_article(text, fmt, title=title or None)
     with transaction.atomic():
+        lock_chain()
         if article is None:
             article = Article(
                 title=_clip(parsed.title) or "Untitled article",
-                slug=unique_slug(parsed.title),
                 source_text=text,
                 format=fmt,
                 owner=author,
@@ -140,7 +165,10 @@ def import_article(
             reason = "Re-imported"
         article._history_user = author  # type: ignore[attr-defined]
         article._change_reason = reason  # type: ignore[attr-defined]
-        article.save()
+        if article.pk is None:
+            _insert_with_free_slug(article, parsed.title)
+        else:
+            article.save()
 
         refs = upsert_references(parsed.references, author)
         sections = _sync_sections(article, parsed, author)
@@ -259,6 +287,7 @@ def split_claim(claim: Claim, *, first: str, second: str, expected_version: int,
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        lock_chain()
         _lock_article(claim)
         claim.revise(text=first, expected_version=expected_version, reason=reason, by=by)
         _shift_after(claim, 1, by)
@@ -280,6 +309,7 @@ def merge_with_next(claim: Claim, *, expected_version: int, reason: str, by: Any
     revise() still refuses if `claim` moved on since `expected_version`.
     """
     with transaction.atomic():
+        lock_chain()
         _lock_article(claim)
         current = Claim.objects.select_for_update().get(pk=claim.pk)
         nxt = (

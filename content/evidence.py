@@ -9,6 +9,7 @@ from django.db import transaction
 
 from content import flagging, triage
 from content.exceptions import InvalidTransition, NotAllowed
+from content.locking import lock_chain
 from content.models import Claim, Reference, ReferenceStatus
 from content.roles import may_mark
 
@@ -43,6 +44,7 @@ def mark_reference(reference: Reference, *, status: str, reason: str, by: Any) -
     if not may_mark(by):
         raise NotAllowed("Only medical reviewers mark cited works retracted or superseded.")
     with transaction.atomic():
+        lock_chain()
         ref = Reference.objects.select_for_update().get(pk=reference.pk)
         if ref.status != ReferenceStatus.ACTIVE:
             raise ReferenceAlreadyMarked(ref)

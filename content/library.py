@@ -34,6 +34,7 @@ from rapidfuzz import fuzz, process
 
 from content.exceptions import InvalidTransition, NotAllowed
 from content.importing import normalise_claim_text
+from content.locking import lock_chain
 from content.models import Claim, ClaimLink, ClaimStatus, ClaimVersion, ClaimWording, LibraryMatch
 from content.roles import can_edit_claim, is_reviewer
 
@@ -339,6 +340,7 @@ def link_to_approved(match: LibraryMatch, *, by: Any, approval_ids: Sequence[int
     if not may_link(by, match.claim):
         raise NotAllowed("Only the article's author or a medical reviewer may link a claim to the library.")
     with transaction.atomic():
+        lock_chain()
         claim = Claim.objects.select_for_update().get(pk=match.claim_id)
         if claim.status == ClaimStatus.RETIRED:
             raise InvalidTransition("link", claim.status)

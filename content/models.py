@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 from content import roles, signals
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
 from content.governance import GovernedQuerySet, save_as
+from content.locking import lock_chain
 
 
 def content_hash(text: str, citation_keys: Iterable[str]) -> str:
@@ -264,6 +265,7 @@ class Claim(models.Model):
         if problem := unstorable(text):
             raise ValidationError({"text": problem})
         with transaction.atomic():
+            lock_chain()
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status not in REVISABLE:
                 raise InvalidTransition("revise", claim.status)
@@ -296,6 +298,7 @@ class Claim(models.Model):
     def submit(self, *, by: Any) -> Claim:
         """Send the current version to the review queue."""
         with transaction.atomic():
+            lock_chain()
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status != ClaimStatus.DRAFT:
                 raise InvalidTransition("submit", claim.status)
@@ -314,6 +317,7 @@ class Claim(models.Model):
         if not reason:
             raise ValidationError({"reason": "Say why this claim is retired."})
         with transaction.atomic():
+            lock_chain()
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status == ClaimStatus.RETIRED:
                 raise InvalidTransition("retire", claim.status)
@@ -374,6 +378,7 @@ class Claim(models.Model):
         nothing is (re)published from it.
         """
         with transaction.atomic():
+            lock_chain()
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.status == ClaimStatus.RETIRED:
                 return False
@@ -391,6 +396,7 @@ class Claim(models.Model):
     def void_approval(self, *, by: Any, reason: str, voids: Callable[[int], bool]) -> None:
         """The last approved version no longer stands when `voids(approved version)` (read under the lock)."""
         with transaction.atomic():
+            lock_chain()
             claim = Claim.objects.select_for_update().get(pk=self.pk)
             if claim.approved_version is not None and voids(claim.approved_version):
                 claim.approved_version = None
@@ -526,6 +532,7 @@ class ClaimFlag(models.Model):
         if not reason:
             raise ValidationError({"reason": "Say why this flag does not apply."})
         with transaction.atomic():
+            lock_chain()
             flag = ClaimFlag.objects.select_for_update().get(pk=self.pk)
             if flag.dismissed_at is not None:
                 raise FlagAlreadyDismissed()

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from content.exceptions import NotAllowed
+from content.locking import lock_chain
 from content.models import Claim, ClaimStatus
 from content.roles import is_reviewer
 from review import notifications
@@ -177,6 +178,7 @@ def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
 
     try:
         with transaction.atomic():
+            lock_chain()
             return _write_review(claim=current, reviewer=reviewer, submitted=submitted)
     except IntegrityError:
         # Belt and braces: the row lock already serialises approvals, but if two

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from content.evidence import mark_reference
+from content.locking import lock_chain
 from content.models import Claim, ClaimVersion, Reference, ReferenceStatus
 from review import notifications
 from review.models import Publication
@@ -95,6 +96,7 @@ def retract_reference(reference: Reference, *, status: str, reason: str, by: Any
     One transaction: either the mark, the flags, every new round and every withdrawal happen, or none.
     """
     with transaction.atomic():
+        lock_chain()
         flagged = mark_reference(reference, status=status, reason=reason, by=by)
         why = withdrawal_reason(reference)
         returned = [claim for claim in flagged if return_to_review(claim, reason=why, by=by, cited=reference)]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("review/next/", views.next_claim, name="review_next"),
     path("claims/<id:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<id:pk>/review/", views.claim_review, name="claim_review"),
+    path("claims/<id:pk>/review/open/", views.claim_review_open, name="claim_review_open"),
 ]
 
 api_urlpatterns = [

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import error_page
 from content import diffing
@@ -191,9 +191,10 @@ def _kept_form(claim: Claim, data: dict[str, Any]) -> ReviewForm:
 def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a review: approve and reject are e-signatures (password + meaning); request changes is not.
 
-    GET marks the claim as open by this reviewer. A POST that meets a claim
-    that moved on (another reviewer, a revision) re-renders with a 409 and
-    keeps what the reviewer wrote, so nothing is lost.
+    GET changes nothing (the page's script posts the "open" mark to
+    `claim_review_open`). A POST that meets a claim that moved on (another
+    reviewer, a revision) re-renders with a 409 and keeps what the reviewer
+    wrote, so nothing is lost.
     """
     claim = get_claim_for_user(request.user, pk)
     if not is_reviewer(request.user):
@@ -208,7 +209,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST or None, initial={"version": claim.version})
     status, conflict = 200, ""
     if request.method == "GET":
-        ClaimOpen.touch(claim, request.user)
+        pass  # showing the page changes nothing; see claim_review_open
     elif not form.is_valid():
         status = 400
         if claim.status != ClaimStatus.IN_REVIEW:
@@ -241,6 +242,25 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
         "kept_note": form["nuance_note"].value() if conflict else "",
     }
     return render(request, "review/claim_review.html", context, status=status)
+
+
+@require_POST
+@login_required
+def claim_review_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the claim as open by this reviewer (204), so others see it in the queue.
+
+    A POST, never part of the GET that shows the page: a page on another site can
+    make a browser GET anything, but cannot POST past the CSRF check. review.js
+    posts it when the review page loads; without JavaScript nobody is marked,
+    which only loses the "also open by" hint.
+    """
+    claim = get_claim_for_user(request.user, pk)
+    if not is_reviewer(request.user):
+        raise NotAllowed("Only medical reviewers review claims.")
+    if claim.status != ClaimStatus.IN_REVIEW:
+        raise InvalidTransition("open", claim.status)
+    ClaimOpen.touch(claim, request.user)
+    return HttpResponse(status=204)
 
 
 def _recorded_message(review: Review) -> str:

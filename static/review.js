@@ -16,6 +16,17 @@
     var untouched = meaning.value === "" || meaning.value === standard.approve || meaning.value === standard.reject;
     if (untouched) { meaning.value = standard[decision]; }
   }
+  // Tell other reviewers this claim is open here. A POST with the form's CSRF token, not part of
+  // the page's GET, so no other site can set the mark; without JavaScript nobody is marked.
+  var openUrl = form ? form.getAttribute("data-open-url") : null;
+  var token = form ? form.querySelector("[name=csrfmiddlewaretoken]") : null;
+  if (openUrl && token && window.fetch) {
+    window.fetch(openUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token.value }
+    }).catch(function () { /* only a hint for others; the review itself does not depend on it */ });
+  }
   if (form) {
     form.addEventListener("change", function (event) {
       if (event.target.name === "decision") { syncMeaning(event.target.value); }

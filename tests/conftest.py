@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,23 @@ SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "sample-article.t
 def fast_passwords(settings: Any) -> None:
     """Hash test passwords cheaply (PBKDF2 takes 0.4 s a user here); signing still checks them for real."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SQLITE_TEST_FILE=1: run SQLite tests on a file database, as the app does, instead of in memory.
+
+    pytest-django's in-memory SQLite uses a shared cache, whose table locks fail a second
+    writer at once instead of queueing it behind BEGIN IMMEDIATE; the concurrency tests
+    (barrier-released threads) need the file database's real busy-wait to run on SQLite.
+    """
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if os.environ.get("SQLITE_TEST_FILE") and default["ENGINE"] == "django.db.backends.sqlite3":
+        default.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True, scope="session")

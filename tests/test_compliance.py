@@ -404,9 +404,30 @@ def test_it_verifies_through_the_api_with_exactly_the_contract_fields(author: Us
     audit.write_anchor()  # as after those events committed
     head = AuditEvent.objects.order_by("-id").first()
     assert head is not None
-    body = client.get("/api/v1/audit/verify/").json()
+    body = client.post("/api/v1/audit/verify/").json()
     assert body == {"ok": True, "events_checked": head.pk, "first_broken": None, "head": head.hash}
     assert AuditVerification.objects.filter(run_by=compliance).exists()
+
+
+def test_it_reads_the_latest_verification_through_the_api_without_running_one(author: User, compliance: User) -> None:
+    client = client_for(compliance)
+    notes(author, 2)
+    audit.write_anchor()
+    ran = client.post("/api/v1/audit/verify/").json()
+    notes(author, 1)  # a later event: a new run would count it
+    body = client.get("/api/v1/audit/verify/").json()
+    assert (body.pop("at") != "", body, AuditVerification.objects.count()) == (True, ran, 1)
+
+
+def test_it_says_no_verification_has_run_yet(compliance: User) -> None:
+    response = client_for(compliance).get("/api/v1/audit/verify/")
+    assert (response.status_code, AuditVerification.objects.exists()) == (404, False)
+
+
+@pytest.mark.parametrize("persona", ["author", "reviewer", "outsider"])
+def test_it_refuses_to_run_a_verification_for_everyone_but_compliance(persona: str, request: Any) -> None:
+    response = client_for(request.getfixturevalue(persona)).post("/api/v1/audit/verify/")
+    assert (response.status_code, AuditVerification.objects.exists()) == (403, False)
 
 
 # --- API: as-of -------------------------------------------------------------------------

@@ -28,6 +28,10 @@ def review_url(c: Claim) -> str:
     return f"/claims/{c.pk}/review/"
 
 
+def open_url(c: Claim) -> str:
+    return f"/claims/{c.pk}/review/open/"
+
+
 def form(c: Claim, **overrides: Any) -> dict[str, Any]:
     return {
         "version": c.version,
@@ -165,7 +169,7 @@ def test_it_shows_one_of_two_signatures_in_the_queue(author: User, reviewer: Use
 
 def test_it_marks_a_claim_someone_else_has_open(author: User, reviewer: User, second_reviewer: User) -> None:
     claims = queue_of(author, 2)
-    client_for(reviewer).get(review_url(claims[1]))
+    client_for(reviewer).post(open_url(claims[1]))
     response = client_for(second_reviewer).get("/review/queue/")
     assert response.context["opened"] == {claims[1].pk: ["Bob Reviewer"]}
     assert "open by Bob Reviewer" in text(response)
@@ -173,7 +177,7 @@ def test_it_marks_a_claim_someone_else_has_open(author: User, reviewer: User, se
 
 def test_it_does_not_mark_a_claim_for_the_reviewer_who_has_it_open(author: User, reviewer: User) -> None:
     [c] = queue_of(author, 1)
-    client_for(reviewer).get(review_url(c))
+    client_for(reviewer).post(open_url(c))
     assert client_for(reviewer).get("/review/queue/").context["opened"] == {}
 
 
@@ -318,12 +322,44 @@ def test_it_offers_the_standard_signature_meaning(claim: Claim, reviewer: User) 
 
 
 def test_it_marks_the_claim_open_while_reviewing(claim: Claim, reviewer: User) -> None:
+    response = client_for(reviewer).post(open_url(claim))
+    assert (response.status_code, ClaimOpen.objects.filter(claim=claim, user=reviewer).exists()) == (204, True)
+
+
+def test_it_changes_nothing_when_the_review_page_is_shown(claim: Claim, reviewer: User) -> None:
     client_for(reviewer).get(review_url(claim))
-    assert ClaimOpen.objects.filter(claim=claim, user=reviewer).exists()
+    assert not ClaimOpen.objects.exists()
+
+
+def test_it_tells_the_page_script_where_to_post_the_open_mark(claim: Claim, reviewer: User) -> None:
+    assert f'data-open-url="{open_url(claim)}"' in client_for(reviewer).get(review_url(claim)).content.decode()
+
+
+def test_it_refuses_a_get_of_the_open_mark(claim: Claim, reviewer: User) -> None:
+    assert client_for(reviewer).get(open_url(claim)).status_code == 405
+
+
+def test_it_hides_the_open_mark_from_an_outsider(claim: Claim, outsider: User) -> None:
+    assert client_for(outsider).post(open_url(claim)).status_code == 404
+
+
+def test_it_refuses_the_open_mark_to_an_author(claim: Claim, author: User) -> None:
+    assert client_for(author).post(open_url(claim)).status_code == 403
+
+
+def test_it_refuses_the_open_mark_on_a_claim_not_in_review(sample_article: Any, reviewer: User) -> None:
+    draft = sample_article.claims.order_by("position").first()
+    assert client_for(reviewer).post(open_url(draft)).status_code == 409
+
+
+def test_it_refuses_the_open_mark_without_the_csrf_token(claim: Claim, reviewer: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reviewer)
+    assert (client.post(open_url(claim)).status_code, ClaimOpen.objects.exists()) == (403, False)
 
 
 def test_it_tells_a_reviewer_who_else_has_it_open(claim: Claim, reviewer: User, second_reviewer: User) -> None:
-    client_for(reviewer).get(review_url(claim))
+    client_for(reviewer).post(open_url(claim))
     assert "Also open by Bob Reviewer." in text(client_for(second_reviewer).get(review_url(claim)))
 
 
@@ -376,7 +412,7 @@ def test_it_skips_claims_the_reviewer_already_signed(author: User, reviewer: Use
 
 def test_it_clears_the_open_mark_after_reviewing(claim: Claim, reviewer: User) -> None:
     client = client_for(reviewer)
-    client.get(review_url(claim))
+    client.post(open_url(claim))
     client.post(review_url(claim), form(claim))
     assert not ClaimOpen.objects.exists()
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -31,7 +31,7 @@ from content.permissions import get_claim_for_user, visible_claims
 from content.roles import READ_ALL, is_compliance
 from review import audit
 from review.audit.export import CsvCell, csv_chunks
-from review.models import AuditEvent
+from review.models import AuditEvent, AuditVerification
 
 FILTER_PARAMETERS = [
     OpenApiParameter("claim", int, description="Events of this claim."),
@@ -170,21 +170,46 @@ class ExportJSON(APIView):
         return response
 
 
+VERIFICATION_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
+    "ok": serializers.BooleanField(),
+    "events_checked": serializers.IntegerField(),
+    "first_broken": serializers.IntegerField(allow_null=True),
+    "head": serializers.CharField(),
+}
+
+
 class Verify(APIView):
-    """Check the whole chain and the anchor now (the run is recorded)."""
+    """GET: the latest recorded verification, without running one. POST: check the whole chain now and record it.
+
+    Running is a POST because it writes (the recorded run): a GET must change nothing,
+    or any page a compliance officer visits could trigger runs from another site.
+    """
 
     @extend_schema(
-        responses=inline_serializer(
-            "AuditVerification",
-            {
-                "ok": serializers.BooleanField(),
-                "events_checked": serializers.IntegerField(),
-                "first_broken": serializers.IntegerField(allow_null=True),
-                "head": serializers.CharField(),
-            },
-        )
+        responses={
+            200: inline_serializer(
+                "LatestAuditVerification", {**VERIFICATION_FIELDS, "at": serializers.DateTimeField()}
+            ),
+            404: OpenApiResponse(description="No verification has been run yet."),
+        }
     )
     def get(self, request: Request) -> Response:
+        _require_compliance(request.user)
+        latest = AuditVerification.objects.order_by("-at", "-id").first()
+        if latest is None:
+            return Response({"detail": "No verification has been run yet; POST here to run one."}, status=404)
+        return Response(
+            {
+                "ok": latest.ok,
+                "events_checked": latest.events_checked,
+                "first_broken": latest.first_broken,
+                "head": latest.head,
+                "at": audit.iso(latest.at),
+            }
+        )
+
+    @extend_schema(request=None, responses=inline_serializer("AuditVerification", VERIFICATION_FIELDS))
+    def post(self, request: Request) -> Response:
         _require_compliance(request.user)
         result, _ = audit.run_verification(request.user)
         return Response(result.as_json())

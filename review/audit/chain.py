@@ -68,6 +68,8 @@ from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from content.locking import CHAIN_LOCK_KEY as CHAIN_LOCK_KEY
+from content.locking import lock_chain
 from review.audit.anchor import write_anchor
 from review.models import AuditEvent
 
@@ -80,8 +82,8 @@ SYSTEM_USERNAME = "system"
 GENESIS = "0" * 64
 
 
-# Key of the PostgreSQL advisory lock that serialises appends ("VETTED" in ASCII).
-CHAIN_LOCK_KEY = 0x564554544544
+# Writers take the chain lock first, before any row lock (see content.locking).
+lock = lock_chain
 
 
 def system_user() -> Any:
@@ -175,9 +177,8 @@ def append_to_chain(events: list[AuditEvent]) -> None:
     """
     with transaction.atomic():
         connection = transaction.get_connection()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        # A no-op when the writer took the lock first, as every writing verb does.
+        lock_chain()
         head = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
         last_id, last_hash = head if head else (0, GENESIS)
         for event in events:

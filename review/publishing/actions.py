@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from content.exceptions import InvalidTransition, NotAllowed
 from content.governance import save_as
+from content.locking import lock_chain
 from content.models import Article, Claim, ClaimStatus, Reference
 from content.roles import can_publish
 from review.models import (
@@ -131,6 +132,7 @@ def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | No
     now = now or timezone.now()
     try:
         with transaction.atomic():
+            lock_chain()
             locked = Claim.objects.select_for_update().get(pk=claim.pk)
             version = offered_version(locked)
             facts = version_facts([(locked.pk, version)]).get((locked.pk, version))
@@ -167,6 +169,7 @@ def publish_article(
     _require_publisher(by)
     now = now or timezone.now()
     with transaction.atomic():
+        lock_chain()
         claims = list(
             Claim.objects.select_for_update()
             .filter(article=article)
@@ -226,6 +229,7 @@ def withdraw_publication(
         _require_publisher(by)
     reason = _clean_reason(reason)
     with transaction.atomic():
+        lock_chain()
         locked = Publication.objects.select_for_update().select_related("channel").get(pk=pub.pk)
         if locked.withdrawn_at is not None:
             raise PublishingConflict(
@@ -243,6 +247,7 @@ def withdraw_article_publication(
     reason = _clean_reason(reason)
     now = now or timezone.now()
     with transaction.atomic():
+        lock_chain()
         locked = ArticlePublication.objects.select_for_update().select_related("channel").get(pk=ap.pk)
         if locked.withdrawn_at is not None:
             raise PublishingConflict(
@@ -262,6 +267,7 @@ def withdraw_retired_claim(claim: Claim, *, by: Any) -> int:
     now = timezone.now()
     count = 0
     with transaction.atomic():
+        lock_chain()
         for pub in Publication.objects.select_for_update().filter(claim_id=claim.pk, withdrawn_at__isnull=True):
             _withdraw(pub, by=by, reason="Claim retired", now=now)
             count += 1
