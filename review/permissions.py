@@ -5,14 +5,17 @@ Role predicates are content.roles; the object getters here give outsiders 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from content.models import REVISABLE, Claim, ClaimStatus
 from content.permissions import visible_articles, visible_claims
 from content.roles import can_edit_claim, is_reviewer
-from review.models import ArticlePublication, Publication
+from review.models import ArticlePublication, Publication, Withdrawable
+
+W = TypeVar("W", bound=Withdrawable)
 
 
 def available_actions(claim: Claim, user: Any) -> set[str]:
@@ -46,22 +49,18 @@ def can_sign(claim: Claim, user: Any) -> bool:
 
 def get_publication_for_user(user: Any, pk: int) -> Publication:
     """404 unless the user may see the publication's claim."""
-    pub = (
-        Publication.objects.filter(pk=pk, claim__in=visible_claims(user))
-        .select_related("claim", "channel", "published_by", "withdrawn_by")
-        .first()
-    )
-    if pub is None:
-        raise Http404("No such publication.")
-    return pub
+    pubs = Publication.objects.filter(claim__in=visible_claims(user)).select_related("claim")
+    return _publication(pubs, pk, "No such publication.")
 
 
 def get_article_publication_for_user(user: Any, pk: int) -> ArticlePublication:
-    ap = (
-        ArticlePublication.objects.filter(pk=pk, article__in=visible_articles(user))
-        .select_related("article", "channel", "published_by", "withdrawn_by")
-        .first()
-    )
-    if ap is None:
-        raise Http404("No such article publication.")
-    return ap
+    """404 unless the user may see the article."""
+    pubs = ArticlePublication.objects.filter(article__in=visible_articles(user)).select_related("article")
+    return _publication(pubs, pk, "No such article publication.")
+
+
+def _publication(pubs: QuerySet[W], pk: int, missing: str) -> W:
+    found = pubs.filter(pk=pk).select_related("channel", "published_by", "withdrawn_by").first()
+    if found is None:
+        raise Http404(missing)
+    return found

@@ -15,6 +15,7 @@ from review.models.channels import (
     Publication,
     WebhookDelivery,
     WebhookEndpoint,
+    Withdrawable,
     hash_channel_key,
     new_webhook_secret,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "SignatureMeaning",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "Withdrawable",
     "hash_channel_key",
     "meaning_for",
     "needs_extra_signature",

@@ -16,7 +16,7 @@ feed to drop an expired approval."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -31,6 +31,7 @@ from review.models import (
     ArticlePublication,
     Channel,
     Publication,
+    Withdrawable,
 )
 from review.publishing import webhooks
 from review.publishing.facts import (
@@ -42,6 +43,8 @@ from review.publishing.facts import (
     version_facts,
 )
 from review.publishing.policy import check_policy
+
+W = TypeVar("W", bound=Withdrawable)
 
 
 class PublishingConflict(InvalidTransition):
@@ -204,6 +207,16 @@ def publish_article(
         return ap, changed
 
 
+def _lock_live(model: type[W], pk: int, what: str) -> W:
+    """Lock a publication row for a withdrawal; withdrawing it twice is a conflict (409)."""
+    locked = model._default_manager.select_for_update().select_related("channel").get(pk=pk)
+    if locked.withdrawn_at is not None:
+        raise PublishingConflict(
+            f"{what} was already withdrawn on {locked.withdrawn_at:%Y-%m-%d %H:%M} UTC.", "withdrawn"
+        )
+    return locked
+
+
 def _clean_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -230,11 +243,7 @@ def withdraw_publication(
     reason = _clean_reason(reason)
     with transaction.atomic():
         lock_chain()
-        locked = Publication.objects.select_for_update().select_related("channel").get(pk=pub.pk)
-        if locked.withdrawn_at is not None:
-            raise PublishingConflict(
-                f"This publication was already withdrawn on {locked.withdrawn_at:%Y-%m-%d %H:%M} UTC.", "withdrawn"
-            )
+        locked = _lock_live(Publication, pub.pk, "This publication")
         _withdraw(locked, by=by, reason=reason, now=now or timezone.now(), withdrawn_for=withdrawn_for)
     return locked
 
@@ -248,11 +257,7 @@ def withdraw_article_publication(
     now = now or timezone.now()
     with transaction.atomic():
         lock_chain()
-        locked = ArticlePublication.objects.select_for_update().select_related("channel").get(pk=ap.pk)
-        if locked.withdrawn_at is not None:
-            raise PublishingConflict(
-                f"This article was already withdrawn on {locked.withdrawn_at:%Y-%m-%d %H:%M} UTC.", "withdrawn"
-            )
+        locked = _lock_live(ArticlePublication, ap.pk, "This article")
         locked.withdraw(by=by, reason=reason, now=now)
         webhooks.article_event(locked, webhooks.ARTICLE_WITHDRAWN)
         for pub in Publication.objects.select_for_update().filter(
