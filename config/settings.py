@@ -381,6 +381,9 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Review policy: how many distinct signatures approve a version.
 VETTED_SIGNATURES_DEFAULT = env_int("VETTED_SIGNATURES_DEFAULT", 1)
 VETTED_SIGNATURES_HIGH_RISK = env_int("VETTED_SIGNATURES_HIGH_RISK", 2)
+# Four eyes on publication: the publisher of a version is neither its author or editor nor its
+# only signer, superusers included. Off only for a one-person install.
+VETTED_FOUR_EYES_PUBLICATION = env_bool("VETTED_FOUR_EYES_PUBLICATION", True)
 VETTED_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from content.exceptions import NotAllowed
+from content.exceptions import InvalidTransition, NotAllowed
 from content.locking import lock_chain
-from content.models import Claim, ClaimStatus
+from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus
 from content.roles import is_reviewer
 from review import notifications
 from review.models.channels import Publication
@@ -65,6 +65,26 @@ def _check_signer(claim: Claim, version: int, reviewer: Any, password: str) -> N
         raise ReviewRefused("Wrong password: the signature was not applied.", RefusalKind.WRONG_PASSWORD)
 
 
+# Grades that say the words are not backed: such a version may be sent back or rejected, never approved.
+UNAPPROVABLE_GRADES = {EvidenceGrade.UNSUPPORTED, EvidenceGrade.CONTRADICTED}
+
+
+class CitesRetracted(InvalidTransition):
+    """The version cites a retracted work: it is revised, not approved (HTTP 409)."""
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__("approve", "citing a retracted work")
+        self.args = (f"This version cites {', '.join(labels)}, which was retracted: revise the claim first.",)
+
+
+def retracted_citations(claim: Claim, version: int) -> list[str]:
+    """Labels of the works this version cites (its snapshot) that are now marked retracted."""
+    cv = ClaimVersion.objects.filter(claim=claim, version=version).only("citations").first()
+    ids = [int(c["id"]) for c in (cv.citations if cv else []) if isinstance(c, dict) and c.get("id")]
+    refs = Reference.objects.filter(pk__in=ids, status=ReferenceStatus.RETRACTED).order_by("label")
+    return list(refs.values_list("label", flat=True))
+
+
 def validate_review(*, decision: str, evidence_grade: str, evidence_type: str, signature_meaning: str) -> None:
     """Input checks shared by the form, the API and the verb (ValidationError -> 400)."""
     errors: dict[str, str] = {}
@@ -74,6 +94,11 @@ def validate_review(*, decision: str, evidence_grade: str, evidence_type: str, s
         errors["evidence_grade"] = f"Choose an evidence grade: {', '.join(EvidenceGrade.values)}."
     if evidence_type and evidence_type not in EvidenceType.values:
         errors["evidence_type"] = f"Must be one of {', '.join(EvidenceType.values)}."
+    if decision == Decision.APPROVE and evidence_grade in UNAPPROVABLE_GRADES:
+        errors["evidence_grade"] = (
+            "An approval needs a grade of very low certainty or better; evidence that does not support the claim "
+            "or contradicts it goes with request changes or reject."
+        )
     if decision in SIGNED_DECISIONS and meaning_for(decision, signature_meaning) is None:
         choices = "; ".join(f"{m.value} (“{m.label}”)" for m in MEANINGS[Decision(decision)])
         errors["signature_meaning"] = (
@@ -167,6 +192,8 @@ def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
     version, decision = submitted.version, submitted.decision
     current = Claim.objects.get(pk=claim.pk)
     current.check_in_review(decision, version)
+    if decision == Decision.APPROVE and (retracted := retracted_citations(current, version)):
+        raise CitesRetracted(retracted)
     if not is_reviewer(reviewer):
         raise NotAllowed("Only medical reviewers review claims.")
     if decision in SIGNED_DECISIONS:

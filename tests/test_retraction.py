@@ -15,14 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from content.models import Article, Claim, ClaimFlag, Reference
-from review.actions import record_review
+from review.actions import CitesRetracted, record_review
 from review.models import REJECT_MEANING, Channel, Publication, Review, Signature
 from review.publishing.actions import PolicyRefused, publish_article, publish_claim
 from review.publishing.feeds import servable_publications
 from review.retraction import retract_reference
 from tests.conftest import PASSWORD, client_for
 from tests.review_helpers import approve as approve_version
-from tests.review_helpers import immediate_tasks, make_reviewer  # noqa: F401 (fixtures)
+from tests.review_helpers import fresh, immediate_tasks, make_reviewer, request_changes  # noqa: F401 (fixtures)
 from tests.test_library import approve, claims_of, import_claims, make_channel, publish
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,8 @@ CITING = [
 ]
 OTHER = "Walking helps mood (Jones, 2020)."
 REASON = "Retraction notice: data could not be verified."
+# A superseded work starts the same new review round as a retraction, but its claims may be re-approved as they are.
+SUPERSEDED = "Replaced by Smith, 2024."
 
 
 @pytest.fixture
@@ -255,7 +257,7 @@ def twice_signed(author: User, reviewer: User, second_reviewer: User) -> Claim:
 def test_it_needs_the_full_number_of_fresh_signatures_after_a_retraction(
     twice_signed: Claim, reviewer: User, second_reviewer: User
 ) -> None:
-    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    retract_reference(Reference.objects.get(key="smith|2019"), status="superseded", reason=SUPERSEDED, by=reviewer)
     third = make_reviewer("reviewer3")
     assert sign(twice_signed, third) == "in_review"  # the two old signatures no longer count
     assert sign(twice_signed, reviewer) == "approved"  # the earlier signer may judge it afresh
@@ -267,7 +269,7 @@ def test_it_voids_partial_signatures_of_a_claim_already_in_review(
     claim = claims_of(import_claims(author, "Tai chi reduces falls in older adults (Smith, 2019)."))[0]
     claim.submit(by=author)
     assert sign(claim, reviewer) == "in_review"  # 1 of 2
-    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    retract_reference(Reference.objects.get(key="smith|2019"), status="superseded", reason=SUPERSEDED, by=reviewer)
     assert sign(claim, second_reviewer) == "in_review"  # 1 of 2 again, not 2 of 2
 
 
@@ -298,15 +300,34 @@ def test_it_withdraws_a_retracted_claim_from_every_channel(
     assert not servable_publications(Channel.objects.get(slug="website"), timezone.now()).exists()
 
 
-def test_it_refuses_to_republish_until_the_claim_is_approved_again(
-    smith: Reference, article: Article, reviewer: User, second_reviewer: User, publisher: User
+def test_it_refuses_to_republish_until_the_claim_is_revised_and_approved_again(
+    smith: Reference, article: Article, reviewer: User, second_reviewer: User, author: User, publisher: User
 ) -> None:
     approved, website = claims_of(article)[0], Channel.objects.get(slug="website")
     retract_reference(smith, status="retracted", reason=REASON, by=reviewer)
     with pytest.raises(PolicyRefused):
         publish_claim(approved, website, by=publisher)
-    sign(approved, second_reviewer, grade="high")
-    assert publish_claim(approved, website, by=publisher)[0].is_live
+    request_changes(fresh(approved), second_reviewer, note="Cite evidence that still stands.")
+    revised = fresh(approved).revise(
+        text="Regular walking lowers blood pressure.",
+        expected_version=1,
+        reason="Dropped Smith",
+        by=author,
+        citations=[],
+    )
+    revised.submit(by=author)
+    sign(revised, second_reviewer, grade="high")
+    assert publish_claim(revised, website, by=publisher)[0].is_live
+
+
+def test_it_refuses_to_approve_a_version_that_cites_a_retracted_work(
+    smith: Reference, article: Article, reviewer: User, second_reviewer: User
+) -> None:
+    approved = claims_of(article)[0]
+    retract_reference(smith, status="retracted", reason=REASON, by=reviewer)
+    with pytest.raises(CitesRetracted, match="retracted: revise the claim first"):
+        sign(fresh(approved), second_reviewer, grade="high")
+    assert fresh(approved).status == "in_review"
 
 
 def test_it_shows_the_publisher_which_channels_a_retraction_withdrew(
@@ -363,7 +384,7 @@ def test_it_tells_publishers_authors_and_signers_what_a_retraction_changed(
 def test_it_lists_a_reapproved_claim_in_the_library_with_its_fresh_signatures_only(
     twice_signed: Claim, reviewer: User, second_reviewer: User
 ) -> None:
-    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    retract_reference(Reference.objects.get(key="smith|2019"), status="superseded", reason=SUPERSEDED, by=reviewer)
     sign(twice_signed, reviewer, grade="high")
     assert sign(twice_signed, second_reviewer, grade="moderate") == "approved"
     [row] = client_for(reviewer).get(reverse("api_library")).json()["results"]
@@ -389,7 +410,7 @@ def test_it_marks_signatures_of_an_earlier_round_on_the_review_page(twice_signed
 
 
 def test_it_names_each_reviews_round_in_the_api(twice_signed: Claim, reviewer: User) -> None:
-    retract_reference(Reference.objects.get(key="smith|2019"), status="retracted", reason=REASON, by=reviewer)
+    retract_reference(Reference.objects.get(key="smith|2019"), status="superseded", reason=SUPERSEDED, by=reviewer)
     sign(twice_signed, reviewer)
     rows = client_for(reviewer).get(reverse("api_claim_reviews", args=[twice_signed.pk])).json()
     assert [r["round"] for r in rows] == [1, 1, 2]

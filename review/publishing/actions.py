@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,12 +38,13 @@ from review.publishing import webhooks
 from review.publishing.facts import (
     VersionFacts,
     article_failures,
+    contributors_of,
     flat_failures,
     offered_version,
     policy_of,
     version_facts,
 )
-from review.publishing.policy import check_policy
+from review.publishing.policy import check_policy, four_eyes
 
 W = TypeVar("W", bound=Withdrawable)
 
@@ -138,9 +140,10 @@ def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | No
             lock_chain()
             locked = Claim.objects.select_for_update().get(pk=claim.pk)
             version = offered_version(locked)
-            facts = version_facts([(locked.pk, version)]).get((locked.pk, version))
+            facts = version_facts([(locked.pk, version)], retractions=True).get((locked.pk, version))
             if facts is None:
                 raise PolicyRefused(f"Claim #{locked.pk} has no version {version}.", ["version is missing"])
+            _check_four_eyes([locked], {(locked.pk, version): facts}, by)
             failed = check_policy(policy_of(channel), facts.candidate(locked), now)
             if failed:
                 raise PolicyRefused(
@@ -181,7 +184,8 @@ def publish_article(
         )
         if not claims:
             raise PolicyRefused(f"“{article.title}” has no live claims to publish.", ["the article has no live claims"])
-        facts = version_facts([(c.pk, offered_version(c)) for c in claims])
+        facts = version_facts([(c.pk, offered_version(c)) for c in claims], retractions=True)
+        _check_four_eyes(claims, facts, by)
         failures = article_failures(claims, facts, policy_of(channel), now)
         if failures:
             flat = flat_failures(failures)
@@ -205,6 +209,17 @@ def publish_article(
             webhooks.article_event(ap, webhooks.ARTICLE_PUBLISHED)
             changed = True
         return ap, changed
+
+
+def _check_four_eyes(claims: list[Claim], facts: dict[tuple[int, int], VersionFacts], by: Any) -> None:
+    """The publisher is neither an author nor the only signer of what they publish (403 with the reason)."""
+    if not settings.VETTED_FOUR_EYES_PUBLICATION:
+        return
+    people = contributors_of(claims)
+    for claim in claims:
+        vf = facts.get((claim.pk, offered_version(claim)))
+        if vf is not None and (problem := four_eyes(by.pk, people[claim.pk], vf.signers)):
+            raise NotAllowed(f"Claim #{claim.pk} version {vf.version}: {problem}.")
 
 
 def _lock_live(model: type[W], pk: int, what: str) -> W:

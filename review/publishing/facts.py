@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from content.models import Claim, ClaimStatus, ClaimVersion, version_hash
+from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, version_hash
 from review.models import (
     Channel,
     Decision,
@@ -46,6 +46,7 @@ class VersionFacts:
     grades: list[str] = field(default_factory=list)
     signers: list[Signer] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
+    retracted: list[str] = field(default_factory=list)  # read only when asked (version_facts(retractions=True))
 
     @property
     def recomputed_hash(self) -> str:
@@ -77,11 +78,18 @@ class VersionFacts:
             grades=tuple(self.grades),
             signers=tuple(self.signers),
             tags=tuple(self.tags),
+            retracted=tuple(self.retracted),
         )
 
 
-def version_facts(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], VersionFacts]:
-    """Facts for (claim id, version) pairs in three queries, however many pairs."""
+def version_facts(
+    pairs: Iterable[tuple[int, int]], *, retractions: bool = False
+) -> dict[tuple[int, int], VersionFacts]:
+    """Facts for (claim id, version) pairs in three queries, however many pairs.
+
+    `retractions=True` (publishing and its pages) also reads which cited works were retracted,
+    one query more; a feed needs not, since a retraction withdraws every citing publication.
+    """
     wanted = set(pairs)
     if not wanted:
         return {}
@@ -117,6 +125,8 @@ def version_facts(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Ver
         # rows written into the database around the app carry no valid seal and count for nothing.
         if signature is not None and signature.is_intact() and signature.content_hash == vf.content_hash:
             vf.signers.append(Signer(signature.signer_id, signature.printed_name, signature.signed_at))
+    if retractions:
+        _read_retractions(facts)
     return facts
 
 
@@ -158,3 +168,25 @@ def article_failures(
 
 def flat_failures(failures: dict[int, list[str]]) -> list[str]:
     return [f"claim #{pk}: {rule}" for pk, rules in failures.items() for rule in rules]
+
+
+def _read_retractions(facts: dict[tuple[int, int], VersionFacts]) -> None:
+    cited = {int(c["id"]) for vf in facts.values() for c in vf.citations if isinstance(c, dict) and c.get("id")}
+    retracted = dict(
+        Reference.objects.filter(pk__in=cited, status=ReferenceStatus.RETRACTED).values_list("pk", "label")
+    )
+    for vf in facts.values():
+        ids = [int(c["id"]) for c in vf.citations if isinstance(c, dict) and c.get("id")]
+        vf.retracted = [retracted[pk] for pk in ids if pk in retracted]
+
+
+def contributors_of(claims: Iterable[Claim]) -> dict[int, set[int]]:
+    """Claim id -> everyone who wrote or edited it up to its offered version, in one query."""
+    claims = list(claims)
+    wanted = {claim.pk: offered_version(claim) for claim in claims}
+    people: dict[int, set[int]] = {claim.pk: {claim.author_id} for claim in claims}
+    rows = ClaimVersion.objects.filter(claim_id__in=wanted).values_list("claim_id", "version", "changed_by_id")
+    for claim_id, version, changed_by in rows:
+        if version <= wanted[claim_id]:
+            people[claim_id].add(changed_by)
+    return people

@@ -291,7 +291,7 @@ class ChannelVerdict:
 def claim_verdicts(claim: Claim, now: datetime) -> list[ChannelVerdict]:
     channels = list(channels_with_policy())
     version = offered_version(claim)
-    facts = version_facts([(claim.pk, version)]).get((claim.pk, version))
+    facts = version_facts([(claim.pk, version)], retractions=True).get((claim.pk, version))
     live = {
         p.channel_id: p
         for p in Publication.objects.filter(claim=claim, withdrawn_at__isnull=True).select_related("published_by")
@@ -315,7 +315,7 @@ def claim_verdicts(claim: Claim, now: datetime) -> list[ChannelVerdict]:
 def article_verdicts(article: Article, now: datetime) -> list[ChannelVerdict]:
     channels = list(channels_with_policy())
     claims = list(article.claims.live().order_by("position"))
-    facts = version_facts((c.pk, offered_version(c)) for c in claims)
+    facts = version_facts(((c.pk, offered_version(c)) for c in claims), retractions=True)
     live_articles = {
         ap.channel_id: ap
         for ap in ArticlePublication.objects.filter(article=article, withdrawn_at__isnull=True).select_related(

@@ -46,6 +46,7 @@ class Candidate:
     grades: tuple[str, ...] = ()  # of the version's approving reviews
     signers: tuple[Signer, ...] = ()  # signatures on the version's approving reviews
     tags: tuple[Tag, ...] = ()  # nuance tags on any review of the version
+    retracted: tuple[str, ...] = ()  # labels of cited works marked retracted
 
 
 def _words(value: str) -> str:
@@ -122,6 +123,9 @@ def check_policy(policy: Policy, candidate: Candidate, now: datetime, *, live: b
             seen_tags.add(tag.slug)
             failed.append(f"blocked by tag {tag.name}")
 
+    for label in candidate.retracted:
+        failed.append(f"it cites {label}, which was retracted; the claim must be revised first")
+
     if policy.max_length is not None:
         length = len(published_text(candidate.text, candidate.tags, policy.append_required_wording))
         if length > policy.max_length:
@@ -131,3 +135,15 @@ def check_policy(policy: Policy, candidate: Candidate, now: datetime, *, live: b
     if due is not None and now >= due:
         failed.append(f"approval expired on {due:%Y-%m-%d}; the claim is due for re-review")
     return failed
+
+
+def four_eyes(publisher_id: int, contributors: Iterable[int], signers: Iterable[Signer]) -> str:
+    """Why this person may not publish this version (empty when they may): the four-eyes rule.
+
+    The publisher of a version is neither one of its authors or editors nor its only signer.
+    """
+    if publisher_id in set(contributors):
+        return "you wrote or edited this version, so another publisher must publish it"
+    if {s.user_id for s in signers} == {publisher_id}:
+        return "you are this version's only signer, so another publisher must publish it"
+    return ""

@@ -148,7 +148,7 @@ def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
         refusal, status = outcome, 409
     claim = Claim.objects.select_related("article", "section").get(pk=claim.pk)
     version = offered_version(claim)
-    facts = version_facts([(claim.pk, version)]).get((claim.pk, version))
+    facts = version_facts([(claim.pk, version)], retractions=True).get((claim.pk, version))
     context = {
         "claim": claim,
         "version": version,
