@@ -42,7 +42,7 @@ def flag_of(claim: Claim, code: str) -> ClaimFlag:
 
 
 def test_it_flags_claims_on_import(risky: Claim) -> None:
-    assert codes(risky) == {"absolute_language", "overreach", "no_citation"}
+    assert codes(risky) == {"absolute_language", "overreach", "causal_claim", "no_citation"}
 
 
 def test_it_records_the_evidence_why_and_rules_version(risky: Claim) -> None:
@@ -53,7 +53,8 @@ def test_it_records_the_evidence_why_and_rules_version(risky: Claim) -> None:
 
 def test_it_records_who_raised_a_flag_in_history(risky: Claim, author: User) -> None:
     record = flag_of(risky, "overreach").history.get()
-    assert (record.history_user, record.history_change_reason) == (author, "Triage rules v1 on version 1")
+    reason = f"Triage rules v{triage.RULES_VERSION} on version 1"
+    assert (record.history_user, record.history_change_reason) == (author, reason)
 
 
 def test_it_raises_no_flag_on_a_plain_cited_claim(author: User) -> None:
@@ -89,9 +90,11 @@ def test_it_never_blocks_a_flagged_claim(risky: Claim, author: User, reviewer: U
 
 def test_it_lists_open_flags_of_the_current_version_in_the_claim_json(risky: Claim, author: User) -> None:
     body = client_for(author).get(reverse("api_claim", args=[risky.pk])).json()
-    assert {"code": "overreach", "evidence": "repair", "why": flag_of(risky, "overreach").why} in body["risk_flags"]
-    assert {f["code"] for f in body["risk_flags"]} == {"absolute_language", "overreach", "no_citation"}
-    assert all(set(f) == {"code", "evidence", "why"} for f in body["risk_flags"])
+    overreach = flag_of(risky, "overreach")
+    expected = {"id": overreach.pk, "code": "overreach", "severity": "risk", "evidence": "repair", "why": overreach.why}
+    assert expected in body["risk_flags"]
+    assert {f["code"] for f in body["risk_flags"]} == {"absolute_language", "overreach", "causal_claim", "no_citation"}
+    assert all(set(f) == {"id", "code", "severity", "evidence", "why"} for f in body["risk_flags"])
 
 
 def test_it_leaves_dismissed_flags_and_older_versions_out_of_the_claim_json(
@@ -234,7 +237,7 @@ def test_it_requires_a_reason_to_dismiss(risky: Claim, reviewer: User) -> None:
 
 @pytest.fixture
 def queued(author: User) -> list[Claim]:
-    """Three claims in review, oldest first: plain (0 flags), mild (1) and risky (3)."""
+    """Three claims in review, oldest first: plain (0 risk flags), mild (2) and risky (4)."""
     article = import_claims(author, PLAIN, "Walking helps mood.", RISKY)
     claims = claims_of(article)
     for claim in claims:
@@ -266,7 +269,7 @@ def test_it_rejects_an_unknown_queue_order(queued: list[Claim], reviewer: User) 
 def test_it_sorts_the_queue_page_by_risk_and_shows_the_count(queued: list[Claim], reviewer: User) -> None:
     page = client_for(reviewer).get(reverse("review_queue"), {"sort": "risk"}).content.decode()
     assert page.index(f"#{queued[2].pk} ") < page.index(f"#{queued[1].pk} ") < page.index(f"#{queued[0].pk} ")
-    assert "3 risk flags" in page and "1 risk flag<" in page
+    assert "4 risk flags" in page and "2 risk flags" in page
 
 
 def test_it_backfills_flags_for_claims_written_before_triage(author: User) -> None:
@@ -283,5 +286,5 @@ def test_it_backfills_flags_for_claims_written_before_triage(author: User) -> No
         post_save.connect(receivers.triage_new_version, sender=ClaimVersion, dispatch_uid=uid)
     assert codes(claim) == set()
     call_command("triage_claims", "--no-match", stdout=StringIO())
-    assert codes(claim) == {"absolute_language", "overreach", "no_citation"}
+    assert codes(claim) == {"absolute_language", "overreach", "causal_claim", "no_citation"}
     assert flag_of(claim, "overreach").history.get().history_user.username == SYSTEM_USERNAME
