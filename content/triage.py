@@ -261,6 +261,7 @@ _UNCERTAIN = _rx(
     r"caution(?:s|ed)?",
     r"can't tell",
     r"cannot tell",
+    r"(?:never|not|don't|do not|cannot|can't) (?:yet |really |fully |always )?(?:know|tell|predict|be sure)",
     r"just a theory",
 )
 _NEGATION = _rx(r"not", r"no", r"never", r"without", r"nor", r"\w+n't", r"cannot")
@@ -495,6 +496,9 @@ _ILLNESS = _rx(
 )
 
 
+_DENIAL_FRAME = _rx(r"myths?", r"(?:not true|untrue|false|wrong|a misconception) that")
+
+
 @dataclass(frozen=True)
 class _Causal:
     span: tuple[int, int]
@@ -521,6 +525,8 @@ def _causal_statements(s: str, clauses: Sequence[_Clause]) -> list[_Causal]:
             if _negated_before(s, m.start()):
                 continue
             subject = s[clause.start : m.start()]
+            if _DENIAL_FRAME.search(subject):
+                continue  # "It's a myth that X causes Y" denies the cause (minimisation judges that)
             illness = bool(_ILLNESS.search(subject)) and not passive_by
             if found and re.fullmatch(r"\W*(?:it|they|this|these|that|which)\W*", subject, re.I):
                 illness = found[-1].illness_cause  # "Depression impairs X - it disrupts Y": the same cause
@@ -685,7 +691,38 @@ _ANY_OPENING = re.compile(r"(?:^|[.!?]\s+)(any)\b", re.I)
 _NEGATABLE = {"always", "cure", "cures", "cured", "curing", "guarantee", "guaranteed", "guarantees", "proven", "prove"}
 # "never" naming a category, not an assertion: "never users", "never, former and current smokers".
 _NEVER_CATEGORY = re.compile(r"\s*(?:[-,/]|\s(?:or|and)\b|\s*\w+(?:ers|users)\b)", re.I)
-_PAST = re.compile(r"\b(?:was|were|had|did)\b|(?<!been )(?<!have )(?<!has )(?<!be )\b[a-z]{3,}ed\b", re.I)
+# Past tense: a report of what happened. An -ed word counts unless it is an adjective ("all processed food") or
+# a perfect/passive participle ("have been studied": still a general claim).
+_PAST_IRREGULAR = _rx(
+    r"was|were|had|did|gave|took|made|got|went|came|saw|found|became|began|chose|drew|ate|fell|felt|grew|held|kept",
+    r"knew|left|lost|met|paid|ran|said|sent|stood|told|thought|underwent|won|wrote|bought|brought|caught|spent",
+)
+_PAST_ED = re.compile(r"\b([a-z']+)\s+([a-z]{3,}ed)\b", re.I)
+_NOT_BEFORE_PAST = {
+    "all",
+    "every",
+    "the",
+    "a",
+    "an",
+    "any",
+    "no",
+    "none",
+    "of",
+    "have",
+    "has",
+    "been",
+    "be",
+    "is",
+    "are",
+}
+
+
+def _past_tense(s: str, start: int, end: int) -> bool:
+    if _PAST_IRREGULAR.search(s, start, end):
+        return True
+    return any(m.group(1).casefold() not in _NOT_BEFORE_PAST for m in _PAST_ED.finditer(s, start, end))
+
+
 # Quantities: "all 25 patients", "every 2 weeks", "every year" describe, they do not generalise.
 _UNIVERSAL_DESCRIPTIVE = re.compile(r"\s+(?:\d|years?\b|days?\b|weeks?\b|months?\b|times?\b)", re.I)
 # Advice with a booster is still advice: "you should always check", "never share needles".
@@ -695,8 +732,12 @@ _ADVICE_BOOSTER = re.compile(r"\b(?:should|must|to)\s*$|^\W*$", re.I)
 def _absolute(s: str, text: str, clauses: Sequence[_Clause]) -> Flag | None:
     found = _Finding()
     why = "Absolute or certainty language leaves no room for uncertainty or exceptions."
+    # A booster inside a negated hedge ("we never know who will respond") voices uncertainty, not certainty.
+    uncertain = [u.span() for u in _UNCERTAIN.finditer(s)]
     for m in _BOOSTERS.finditer(s):
         word = m.group(0).casefold()
+        if any(a <= m.start() < b for a, b in uncertain):
+            continue
         if word in _NEGATABLE and _negated_before(s, m.start()):
             continue
         if word == "simply" and re.match(r"\s+put\b", s[m.end() :], re.I):
@@ -718,11 +759,9 @@ def _absolute(s: str, text: str, clauses: Sequence[_Clause]) -> Flag | None:
         before = s[clause.start : span[0]]
         if _NEGATION.search(before) or _HEDGE.search(before):
             continue  # "isn't necessarily resistant to all", "not everyone"
-        if _PAST.search(s, clause.start, clause.end) or _UNIVERSAL_DESCRIPTIVE.match(s, span[1]):
+        if _past_tense(s, clause.start, clause.end) or _UNIVERSAL_DESCRIPTIVE.match(s, span[1]):
             continue
-        if re.match(r"\s+(?:different|differently)\b", s[span[1] :], re.I) or re.search(
-            r"\bneeds? different\b", s[span[1] : clause.end], re.I
-        ):
+        if re.search(r"\b(?:different(?:ly)?|var(?:y|ies|ied))\b", s[span[1] : clause.end], re.I):
             continue  # "Everyone needs different amounts": a statement of variation
         if _in_quoted_uncertainty(s, span[0]):
             continue
@@ -913,9 +952,11 @@ _NEGATED_QUANTIFIER = re.compile(r"\b(?:not|n't) (?:everyone|everybody|all|every
 
 def _minimisation(s: str, text: str) -> Flag | None:
     found = _Finding()
-    has_figure = bool(_NUMBER.search(s) or re.search(r"\d", s))
+    # A figure for how common or how bad (a percentage, "1 in 10") answers the question a softener raises.
+    has_figure = bool(_NUMBER.search(s))
     for m in _SOFTENED_SIDE_EFFECTS.finditer(s):
-        found.add(m.span(), "Plays down side effects (temporary, mild, rare) without evidence.")
+        if not has_figure:
+            found.add(m.span(), "Plays down side effects (temporary, mild, rare) without evidence.")
     concerns = list(_CONCERN_RX.finditer(s))
     if concerns and not has_figure:
         for m in _SOFTENER.finditer(s):
@@ -1200,7 +1241,7 @@ def is_factual(text: str) -> bool:
         return False
     if _TRANSITION.match(s) and len(_WORD.findall(s)) <= 12:
         return False
-    return bool(_FACT_MARKER.search(s) or _NUMBER.search(s))
+    return bool(_FACT_MARKER.search(s) or _NUMBER.search(s) or _CAUSAL_VERB.search(s))
 
 
 # Advice addresses the reader; it needs good sense, not a citation.
