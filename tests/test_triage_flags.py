@@ -3,7 +3,7 @@ dismissed by reviewers with a reason, and used to sort the queue. Flags are advi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -11,9 +11,11 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models.signals import post_save
 from django.urls import reverse
+from django.utils import timezone
 
-from content import receivers, triage
+from content import flagging, receivers, triage
 from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion, content_hash
+from content.services import import_article
 from review.audit import SYSTEM_USERNAME
 from tests.conftest import client_for
 from tests.test_library import approve, claims_of, import_claims
@@ -288,3 +290,110 @@ def test_it_backfills_flags_for_claims_written_before_triage(author: User) -> No
     call_command("triage_claims", "--no-match", stdout=StringIO())
     assert codes(claim) == {"absolute_language", "overreach", "causal_claim", "no_citation"}
     assert flag_of(claim, "overreach").history.get().history_user.username == SYSTEM_USERNAME
+
+
+# --- Severity -------------------------------------------------------------------------------------------------------
+
+BACKGROUND = "Asthma is a condition of the airways."
+
+
+def test_it_stores_the_severity_of_each_flag(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, BACKGROUND))
+    assert flag_of(claim, "no_citation").severity == "info"
+
+
+def test_it_gives_rows_written_before_severities_the_risk_default(risky: Claim) -> None:
+    row = ClaimFlag.objects.create(claim=risky, version=1, code="hype", evidence="miracle", why="w", rules_version=1)
+    row.refresh_from_db()
+    assert row.severity == "risk"
+
+
+def test_it_shows_the_severity_of_info_flags_in_the_claim_json(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, BACKGROUND))
+    body = client_for(author).get(reverse("api_claim", args=[claim.pk])).json()
+    assert [(f["code"], f["severity"]) for f in body["risk_flags"]] == [("no_citation", "info")]
+
+
+def test_it_leaves_info_flags_out_of_the_risk_count(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, BACKGROUND))
+    assert flagging.with_risk(Claim.objects.filter(pk=claim.pk)).get().risk == 0  # type: ignore[attr-defined]
+
+
+# --- Article-level rules on import and revision ---------------------------------------------------------------------
+
+
+def test_it_flags_benefit_claims_of_an_article_that_never_mentions_harms(author: User) -> None:
+    claims = claims_of(import_claims(author, "Migraine is common.", "The new drug reduces migraine days."))
+    assert "harms_omitted" in codes(claims[1]) and "harms_omitted" not in codes(claims[0])
+
+
+def test_it_does_not_flag_benefits_when_the_article_mentions_side_effects(author: User) -> None:
+    article = import_claims(author, "The new drug reduces migraine days.", "Side effects include dizziness.")
+    assert not ClaimFlag.objects.filter(claim__article=article, code="harms_omitted").exists()
+
+
+def test_it_flags_a_revision_that_claims_a_benefit_in_an_article_without_harms(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, "Migraine is common."))
+    claim.revise(text="The new drug reduces migraine days.", expected_version=1, reason="Add result", by=author)
+    assert "harms_omitted" in codes(claim, 2)
+
+
+def test_it_measures_old_citations_from_the_articles_own_year(author: User) -> None:
+    text = "Exercise and health\n\nPublished: May 4, 2012\n\nExercise lowers blood pressure (Ames, 2000).\n"
+    article = import_article(text=text, fmt="text", author=author).article
+    cited = [c for c in claims_of(article) if c.citations.exists()]
+    assert cited and all("old_citation" not in codes(c) for c in cited)
+
+
+# --- Rule statistics ------------------------------------------------------------------------------------------------
+
+
+def test_it_counts_raised_and_dismissed_flags_per_rule(risky: Claim, reviewer: User) -> None:
+    flag_of(risky, "absolute_language").dismiss(by=reviewer, reason="Quoted.")
+    stats = {s.code: s for s in flagging.rule_stats()}
+    assert (stats["absolute_language"].raised, stats["absolute_language"].dismissed) == (1, 1)
+    assert stats["absolute_language"].share_dismissed == 1.0
+    assert (stats["overreach"].raised, stats["overreach"].dismissed) == (1, 0)
+
+
+def test_it_lists_every_rule_even_when_it_raised_nothing(db: None) -> None:
+    stats = flagging.rule_stats()
+    assert [s.code for s in stats] == [c.value for c in triage.Code]
+    assert all(s.raised == 0 and s.share_dismissed is None for s in stats)
+
+
+def test_it_counts_only_flags_raised_in_the_period(risky: Claim) -> None:
+    later = timezone.now() + timedelta(days=1)
+    assert all(s.raised == 0 for s in flagging.rule_stats(since=later))
+    assert sum(s.raised for s in flagging.rule_stats(until=later)) == ClaimFlag.objects.count()
+
+
+def test_it_serves_rule_statistics_to_reviewers(risky: Claim, reviewer: User) -> None:
+    flag_of(risky, "overreach").dismiss(by=reviewer, reason="Fine in context.")
+    body = client_for(reviewer).get(reverse("api_triage_rules")).json()
+    row = next(r for r in body if r["code"] == "overreach")
+    assert row == {
+        "code": "overreach",
+        "name": "Causal or restorative overreach",
+        "raised": 1,
+        "dismissed": 1,
+        "share_dismissed": 1.0,
+    }
+
+
+def test_it_filters_rule_statistics_by_period(risky: Claim, reviewer: User) -> None:
+    since = (timezone.now() + timedelta(days=1)).isoformat()
+    body = client_for(reviewer).get(reverse("api_triage_rules"), {"since": since}).json()
+    assert all(r["raised"] == 0 for r in body)
+
+
+def test_it_rejects_a_malformed_period(reviewer: User) -> None:
+    assert client_for(reviewer).get(reverse("api_triage_rules"), {"since": "last tuesday"}).status_code == 400
+
+
+def test_it_refuses_rule_statistics_to_authors(author: User) -> None:
+    assert client_for(author).get(reverse("api_triage_rules")).status_code == 403
+
+
+def test_it_refuses_post_on_rule_statistics(reviewer: User) -> None:
+    assert client_for(reviewer).post(reverse("api_triage_rules")).status_code == 405
