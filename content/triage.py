@@ -472,6 +472,18 @@ _ADJECTIVAL_BEFORE = {
     "been",
     "being",
     "on",
+    # Before a plural, these make it a noun: "the most common causes", "possible causes", "what's causing".
+    "common",
+    "main",
+    "possible",
+    "other",
+    "many",
+    "several",
+    "known",
+    "underlying",
+    "most",
+    "what's",
+    "what",
 }
 # The cause is an illness: the claim describes its course, which is textbook background.
 _ILLNESS = _rx(
@@ -515,6 +527,8 @@ def _causal_statements(s: str, clauses: Sequence[_Clause]) -> list[_Causal]:
             word = m.group(0).casefold()
             if word in _NOT_CAUSAL:
                 continue
+            if m.start() > 0 and s[m.start() - 1] == "-":
+                continue  # "PBDE-induced decline": a compound adjective naming the cause, not a claim about it
             before = _WORD.findall(s[clause.start : m.start()])
             prev = before[-1].casefold() if before else ""
             passive_by = re.match(r"\s+by\b", s[m.end() : clause.end]) is not None
@@ -690,7 +704,8 @@ _ANY_OPENING = re.compile(r"(?:^|[.!?]\s+)(any)\b", re.I)
 # Negated absolutes are hedges: "not always", "no cure", "doesn't always", "not guaranteed".
 _NEGATABLE = {"always", "cure", "cures", "cured", "curing", "guarantee", "guaranteed", "guarantees", "proven", "prove"}
 # "never" naming a category, not an assertion: "never users", "never, former and current smokers".
-_NEVER_CATEGORY = re.compile(r"\s*(?:[-,/]|\s(?:or|and)\b|\s*\w+(?:ers|users)\b)", re.I)
+# So is a quoted answer option ("scored 'never'") or one with a score ("never (0)").
+_NEVER_CATEGORY = re.compile(r"\s*(?:[-,/(']|\s(?:or|and)\b|\s*\w+(?:ers|users)\b)", re.I)
 # Past tense: a report of what happened. An -ed word counts unless it is an adjective ("all processed food") or
 # a perfect/passive participle ("have been studied": still a general claim).
 _PAST_IRREGULAR = _rx(
@@ -725,6 +740,8 @@ def _past_tense(s: str, start: int, end: int) -> bool:
 
 # Quantities: "all 25 patients", "every 2 weeks", "every year" describe, they do not generalise.
 _UNIVERSAL_DESCRIPTIVE = re.compile(r"\s+(?:\d|years?\b|days?\b|weeks?\b|months?\b|times?\b)", re.I)
+_APPROXIMATOR = re.compile(r"\b(?:almost|nearly|virtually|practically|not quite|just about)\s*$", re.I)
+_ADVICE_MODAL = _rx(r"should", r"must", r"need to", r"ought to")
 # Advice with a booster is still advice: "you should always check", "never share needles".
 _ADVICE_BOOSTER = re.compile(r"\b(?:should|must|to)\s*$|^\W*$", re.I)
 
@@ -757,8 +774,10 @@ def _absolute(s: str, text: str, clauses: Sequence[_Clause]) -> Flag | None:
         if clause is None:
             continue
         before = s[clause.start : span[0]]
-        if _NEGATION.search(before) or _HEDGE.search(before):
-            continue  # "isn't necessarily resistant to all", "not everyone"
+        if _NEGATION.search(before) or _HEDGE.search(before) or _APPROXIMATOR.search(before):
+            continue  # "isn't necessarily resistant to all", "not everyone", "almost all"
+        if _ADVICE_MODAL.search(s, clause.start, clause.end):
+            continue  # "all visitors should wash their hands": an instruction, not a generalisation
         if _past_tense(s, clause.start, clause.end) or _UNIVERSAL_DESCRIPTIVE.match(s, span[1]):
             continue
         if re.search(r"\b(?:different(?:ly)?|var(?:y|ies|ied))\b", s[span[1] : clause.end], re.I):
