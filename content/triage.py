@@ -1390,8 +1390,9 @@ LAB_CLAIMS_MIN = 3
 def article_context(texts: Sequence[str]) -> Context:
     """What the article as a whole says about its own evidence: the design of the study it reports, if any."""
     prepared = [_prepare(t) for t in texts]
-    rct = [m for s in prepared for m in _DESIGN_WORDS[1][1].finditer(s)]
-    review = [m for s in prepared for m in _DESIGN_WORDS[0][1].finditer(s)]
+    # "No randomised trial has tested this" names the design the article lacks.
+    rct = [m for s in prepared for m in _DESIGN_WORDS[1][1].finditer(s) if not _negated_before(s, m.start())]
+    review = [m for s in prepared for m in _DESIGN_WORDS[0][1].finditer(s) if not _negated_before(s, m.start())]
     lab = [m for s in prepared if (m := _ANIMAL.search(s))]
     if review:
         return Context(Design.SYSTEMATIC_REVIEW, review[0].group(0))

@@ -609,6 +609,7 @@ def test_it_does_not_flag_advice_about_animals_as_extrapolation() -> None:
         (["Mice were fed the extract.", "The mice gained less weight.", "Rats showed the same."], Design.MECHANISTIC),
         (["Volunteers were randomized to the drug or placebo.", "Pain fell by a third."], Design.RCT),
         (["A study in mice hinted at this.", "Adults reported better sleep."], None),
+        (["No randomized trial has tested the diet.", "Followers say they feel better."], None),
     ],
 )
 def test_it_reads_the_articles_own_study_design(texts: list[str], design: Design | None) -> None:
