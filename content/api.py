@@ -19,12 +19,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from content import markdown
 from content.actions import import_article
 from content.exceptions import InvalidTransition, StaleVersion
-from content.flagging import advice_prefetches, current_open_flags  # triage (issue 8)
+from content.flagging import advice_prefetches, current_open_flags, rule_stats
 from content.importing import FORMATS, ImportRejected
-from content.library import current_matches  # triage (issue 8)
+from content.library import current_matches
 from content.limits import MAX_ID, is_id
-from content.models import Article, Claim, ClaimStatus, ClaimVersion, Reference
+from content.models import Article, Claim, ClaimStatus, ClaimVersion, FlagSeverity, Reference
 from content.permissions import get_claim_for_user, visible_articles, visible_claims
+from content.roles import READ_ALL
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -58,7 +59,11 @@ class CitationSerializer(serializers.ModelSerializer[Reference]):
 
 # --- triage (issue 8): advice on each claim's current version -------------------------------------------------------
 class RiskFlagSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="What POST /api/v1/claims/{id}/flags/{flag_id}/dismiss/ takes.")
     code = serializers.CharField()
+    severity = serializers.ChoiceField(
+        choices=FlagSeverity.choices, help_text="risk: a reviewer should stop here; info: context, folded away."
+    )
     evidence = serializers.CharField()
     why = serializers.CharField()
 
@@ -106,8 +111,11 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
     # triage (issue 8): undismissed flags and live library matches of the current version. Lists prefetch
     # them with advice_prefetches(); a single claim without the prefetch costs two small queries.
     @extend_schema_field(RiskFlagSerializer(many=True))
-    def get_risk_flags(self, claim: Claim) -> list[dict[str, str]]:
-        return [{"code": f.code, "evidence": f.evidence, "why": f.why} for f in current_open_flags(claim)]
+    def get_risk_flags(self, claim: Claim) -> list[dict[str, Any]]:
+        return [
+            {"id": f.pk, "code": f.code, "severity": f.severity, "evidence": f.evidence, "why": f.why}
+            for f in current_open_flags(claim)
+        ]
 
     @extend_schema_field(LibraryMatchSerializer(many=True))
     def get_library_matches(self, claim: Claim) -> list[dict[str, Any]]:
@@ -293,3 +301,49 @@ class ClaimSubmit(APIView):
         claim = get_claim_for_user(request.user, pk)
         claim.submit(by=request.user)
         return Response(ClaimSerializer(Claim.objects.for_list().get(pk=pk)).data)
+
+
+# --- Triage feedback: how often each rule's flags are dismissed ------------------------------------------------------
+
+
+class RuleStatsSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    name = serializers.CharField(help_text="The rule's human name.")
+    raised = serializers.IntegerField()
+    dismissed = serializers.IntegerField()
+    share_dismissed = serializers.FloatField(allow_null=True, help_text="dismissed / raised; null when none raised.")
+
+
+class RuleStatsQuerySerializer(serializers.Serializer[Any]):
+    since = serializers.DateTimeField(required=False, help_text="Flags raised at or after this time (ISO 8601).")
+    until = serializers.DateTimeField(required=False, help_text="Flags raised before this time (ISO 8601).")
+
+
+class TriageRules(APIView):
+    """GET /api/v1/triage/rules/?since=&until=: per rule code, flags raised, dismissed and the share dismissed.
+
+    Reviewers and compliance read it to see which rule cries wolf; like the dashboard, it is for staff
+    who may read every article (counts cross articles, so an author sees only a 403).
+    """
+
+    @extend_schema(
+        parameters=[RuleStatsQuerySerializer],
+        responses={200: RuleStatsSerializer(many=True), 403: OpenApiResponse(description="Not a reviewer.")},
+    )
+    def get(self, request: Request) -> Response:
+        if not request.user.has_perm(READ_ALL):
+            raise PermissionDenied("Only staff who read every article see rule statistics.")
+        query = RuleStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stats = rule_stats(query.validated_data.get("since"), query.validated_data.get("until"))
+        data = [
+            {
+                "code": r.code,
+                "name": r.label,
+                "raised": r.raised,
+                "dismissed": r.dismissed,
+                "share_dismissed": r.share_dismissed,
+            }
+            for r in stats
+        ]
+        return Response(RuleStatsSerializer(data, many=True).data)

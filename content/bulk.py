@@ -134,10 +134,24 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         # Triage flags of version 1, as content.receivers records them for a version saved on its own.
         flags_of: dict[int, list[ClaimFlag]] = {}
         why = flagging.flag_reason(1)
-        for claim, refs in zip(claims, cited, strict=True):
-            works = [flagging.as_cited(r) for r in refs]
+        works = [[flagging.as_cited(r) for r in refs] for refs in cited]
+        # Article-level rules (its own study design, harms never mentioned) need all of an article's claims.
+        raised_of: list[list[triage.Flag]] = [[] for _ in claims]
+        by_article: dict[int, list[int]] = {}
+        for i, item in enumerate(new):
+            by_article.setdefault(item.article.pk, []).append(i)
+        for indexes in by_article.values():
+            article = new[indexes[0]].article
+            raised = flagging.article_flags(
+                [claims[i] for i in indexes],
+                [works[i] for i in indexes],
+                year=triage.article_year(article.source_text, article.created_at.year),
+            )
+            for i, of_claim in zip(indexes, raised, strict=True):
+                raised_of[i] = of_claim
+        for claim, claim_flags in zip(claims, raised_of, strict=True):
             seen: set[tuple[str, str]] = set()  # save_flag's "already on this version", in memory
-            for flag in triage.assess(claim.text, works, year=now.year):
+            for flag in claim_flags:
                 if (flag.code, flag.evidence) not in seen:
                     seen.add((flag.code, flag.evidence))
                     # claim=, not claim_id=: the audit event's article link then needs no query.

@@ -2,20 +2,85 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from content import triage
-from content.models import Claim, ClaimFlag, ClaimVersion, Reference
+from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion, Reference
 
 
 def as_cited(ref: Reference) -> triage.Cited:
-    """What triage needs to know of one cited work, with its current status."""
-    return triage.Cited(label=ref.label, year=ref.year, status=ref.status, reason=ref.status_reason)
+    """What triage needs to know of one cited work, with its current status and title (for its design)."""
+    return triage.Cited(label=ref.label, year=ref.year, status=ref.status, reason=ref.status_reason, title=ref.title)
+
+
+def article_year(article: Article) -> int:
+    """The article's own year for old_citation: from its metadata or byline, else the year it was imported."""
+    return triage.article_year(article.source_text, article.created_at.year)
+
+
+@dataclass(frozen=True)
+class ArticleFacts:
+    """What triage needs of a claim's article: its year, its own study design, and whether it mentions harms."""
+
+    year: int
+    context: triage.Context
+    texts: tuple[str, ...]
+
+
+def article_facts(article_id: int) -> ArticleFacts:
+    """Read the article's year and its live claims' texts (two small queries)."""
+    article = Article.objects.only("source_text", "created_at").get(pk=article_id)
+    texts = tuple(
+        Claim.objects.filter(article_id=article_id)
+        .exclude(status=ClaimStatus.RETIRED)
+        .order_by("position")
+        .values_list("text", flat=True)
+    )
+    return ArticleFacts(article_year(article), triage.article_context(texts), texts)
+
+
+def assess_version(version: ClaimVersion, facts: ArticleFacts, *, reviewed_evidence: str = "") -> list[triage.Flag]:
+    """The triage flags of one version in its article: its own, plus harms_omitted when it claims a benefit."""
+    flags = triage.assess(
+        version.text,
+        cited_works(version),
+        year=facts.year,
+        context=facts.context,
+        reviewed_evidence=reviewed_evidence,
+    )
+    texts = facts.texts if version.text in facts.texts else (*facts.texts, version.text)
+    omitted = triage.harms_omitted(texts)
+    flags.extend(f for i, f in omitted.items() if texts[i] == version.text)
+    return flags
+
+
+def reviewed_evidence_types() -> dict[tuple[int, int], str]:
+    """(claim id, version) -> the evidence type the latest review of that version recorded, where one did.
+
+    Read through Claim's reverse relation by name, so content needs nothing imported from review.
+    """
+    rows = (
+        Claim.objects.exclude(reviews__evidence_type="")
+        .filter(reviews__isnull=False)
+        .order_by("reviews__created_at")
+        .values_list("pk", "reviews__version", "reviews__evidence_type")
+    )
+    return {(pk, version): kind for pk, version, kind in rows}  # later reviews overwrite earlier ones
+
+
+def article_flags(
+    claims: Sequence[Claim], works: Sequence[Sequence[triage.Cited]], *, year: int
+) -> list[list[triage.Flag]]:
+    """Flags of every claim of a newly imported article (content.bulk), in claim order."""
+    return triage.assess_article(
+        [triage.ArticleClaim(c.text, tuple(w)) for c, w in zip(claims, works, strict=True)], year=year
+    )
 
 
 def cited_works(version: ClaimVersion) -> list[triage.Cited]:
@@ -36,6 +101,7 @@ def new_flag(flag: triage.Flag, *, version: int, **claim: Any) -> ClaimFlag:
         **claim,
         version=version,
         code=flag.code.value,
+        severity=flag.severity.value,
         evidence=flag.evidence,
         why=flag.why,
         rules_version=triage.RULES_VERSION,
@@ -57,13 +123,19 @@ def save_flag(claim_id: int, version: int, flag: triage.Flag, *, actor: Any, rea
     return row
 
 
-def record_flags(version: ClaimVersion, *, actor: Any = _WRITER) -> list[ClaimFlag]:
+def record_flags(
+    version: ClaimVersion, *, actor: Any = _WRITER, facts: ArticleFacts | None = None, reviewed_evidence: str = ""
+) -> list[ClaimFlag]:
     """Run the triage rules on a claim version and store what they raise (advice; never blocks).
 
     The flags are attributed to whoever wrote the version unless `actor` is
     given (a backfill passes None: the audit trail then names the system user).
+    `facts` saves re-reading the article when many of its claims are triaged;
+    `reviewed_evidence` is an evidence type a reviewer recorded for the claim.
     """
-    flags = triage.assess(version.text, cited_works(version), year=timezone.now().year)
+    if facts is None:
+        facts = article_facts(Claim.objects.values_list("article_id", flat=True).get(pk=version.claim_id))
+    flags = assess_version(version, facts, reviewed_evidence=reviewed_evidence)
     reason = flag_reason(version.version)
     by = version.changed_by if actor is _WRITER else actor
     saved = [save_flag(version.claim_id, version.version, f, actor=by, reason=reason) for f in flags]
@@ -87,9 +159,13 @@ def current_open_flags(claim: Claim) -> list[ClaimFlag]:
 
 
 def with_risk(qs: QuerySet[Claim]) -> QuerySet[Claim]:
-    """Annotate `risk`: the number of undismissed flags on each claim's current version (a subquery, no join)."""
+    """Annotate `risk`: the number of undismissed risk flags on each claim's current version (a subquery, no join).
+
+    Info flags are context a reviewer opens on demand, so they do not push a claim up the queue.
+    """
     open_on_current = (
         ClaimFlag.objects.open()
+        .risks()
         .filter(claim=OuterRef("pk"), version=OuterRef("version"))
         .order_by()
         .values("claim")
@@ -104,3 +180,39 @@ def advice_prefetches() -> list[Prefetch[Any]]:
     from content.library import live_matches_prefetch
 
     return [open_flags_prefetch(), live_matches_prefetch()]
+
+
+# --- Feedback: how often reviewers dismiss each rule's flags ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleStats:
+    code: str
+    label: str
+    raised: int
+    dismissed: int
+
+    @property
+    def share_dismissed(self) -> float | None:
+        """Dismissed / raised, or None when the rule raised nothing (no evidence either way)."""
+        return self.dismissed / self.raised if self.raised else None
+
+
+def rule_stats(since: datetime | None = None, until: datetime | None = None) -> list[RuleStats]:
+    """Per rule code, the flags raised in [since, until) and how many of them reviewers have dismissed.
+
+    One grouped query. Every code appears, in the order of content.triage.Code, so a quiet rule shows as 0
+    rather than vanishing; a rule whose flags are mostly dismissed is the one to fix.
+    """
+    qs = ClaimFlag.objects.all()
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    counts: dict[str, tuple[int, int]] = {
+        r["code"]: (r["raised"], r["dismissed"])
+        for r in qs.order_by()
+        .values("code")
+        .annotate(raised=Count("id"), dismissed=Count("id", filter=Q(dismissed_at__isnull=False)))
+    }
+    return [RuleStats(code.value, triage.LABELS[code], *counts.get(code.value, (0, 0))) for code in triage.Code]

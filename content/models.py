@@ -467,6 +467,16 @@ class FlagCode(models.TextChoices):
     OLD_CITATION = "old_citation", "Old citation"
     UNSOURCED_NUMBER = "unsourced_number", "Number without a source"
     RETRACTED_CITATION = "retracted_citation", "Retracted or superseded citation"
+    CAUSAL_CLAIM = "causal_claim", "Causal claim"
+    HYPE = "hype", "Sensational wording"
+    HARMS_OMITTED = "harms_omitted", "Benefits without harms"
+
+
+class FlagSeverity(models.TextChoices):
+    """How loudly a flag speaks (content.triage.Severity): risk stops a reviewer, info is folded away."""
+
+    RISK = "risk", "Risk"
+    INFO = "info", "Info"
 
 
 class FlagAlreadyDismissed(InvalidTransition):
@@ -480,6 +490,10 @@ class ClaimFlagQuerySet(GovernedQuerySet["ClaimFlag"]):
     def open(self) -> ClaimFlagQuerySet:
         return self.filter(dismissed_at__isnull=True)
 
+    def risks(self) -> ClaimFlagQuerySet:
+        """Flags a reviewer should stop at (info flags are context, folded away)."""
+        return self.filter(severity=FlagSeverity.RISK)
+
 
 class ClaimFlag(models.Model):
     """Advice raised by a triage rule on one claim version: what triggered it and why. Never blocks."""
@@ -487,6 +501,8 @@ class ClaimFlag(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="flags")
     version = models.PositiveIntegerField()
     code = models.CharField(max_length=40, choices=FlagCode.choices)
+    # Rows written before severities existed were all shown as risks; they keep that default.
+    severity = models.CharField(max_length=10, choices=FlagSeverity.choices, default=FlagSeverity.RISK)
     evidence = models.CharField(max_length=500, help_text="The words that triggered the rule, as written.")
     why = models.CharField(max_length=300)
     rules_version = models.PositiveSmallIntegerField()
@@ -511,6 +527,7 @@ class ClaimFlag(models.Model):
             # retraction of the same work never duplicates a flag (or resurrects a dismissed one).
             models.UniqueConstraint(fields=["claim", "version", "code", "evidence"], name="claimflag_unique_advice"),
             models.CheckConstraint(condition=Q(code__in=FlagCode.values), name="claimflag_code_valid"),
+            models.CheckConstraint(condition=Q(severity__in=FlagSeverity.values), name="claimflag_severity_valid"),
             # A dismissal always says who, when and why; an open flag has none of them.
             models.CheckConstraint(
                 condition=Q(dismissed_at__isnull=True, dismissed_by__isnull=True, dismissed_reason="")

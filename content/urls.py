@@ -21,4 +21,5 @@ api_urlpatterns = [
     path("claims/<id:pk>/", api.ClaimDetail.as_view(), name="api_claim"),
     path("claims/<id:pk>/versions/", api.ClaimVersions.as_view(), name="api_claim_versions"),
     path("claims/<id:pk>/submit/", api.ClaimSubmit.as_view(), name="api_claim_submit"),
+    path("triage/rules/", api.TriageRules.as_view(), name="api_triage_rules"),
 ]

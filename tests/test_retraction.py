@@ -105,8 +105,11 @@ def test_it_flags_every_live_claim_citing_it(smith: Reference, article: Article,
 def test_it_explains_the_flag_in_the_claim_json(smith: Reference, article: Article, reviewer: User) -> None:
     retract(reviewer, smith)
     body = client_for(reviewer).get(reverse("api_claim", args=[claims_of(article)[0].pk])).json()
+    flag = ClaimFlag.objects.get(claim=claims_of(article)[0], code="retracted_citation")
     assert {
+        "id": flag.pk,
         "code": "retracted_citation",
+        "severity": "risk",
         "evidence": "Smith, 2019",
         "why": f"Cites Smith, 2019, marked retracted: {REASON}",
     } in body["risk_flags"]

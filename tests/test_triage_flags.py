@@ -3,16 +3,18 @@ dismissed by reviewers with a reason, and used to sort the queue. Flags are advi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
+from content.actions import import_article
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models.signals import post_save
 from django.urls import reverse
+from django.utils import timezone
 
-from content import receivers, triage
+from content import flagging, receivers, triage
 from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion, content_hash
 from review.audit import SYSTEM_USERNAME
 from tests.conftest import client_for
@@ -42,7 +44,7 @@ def flag_of(claim: Claim, code: str) -> ClaimFlag:
 
 
 def test_it_flags_claims_on_import(risky: Claim) -> None:
-    assert codes(risky) == {"absolute_language", "overreach", "no_citation"}
+    assert codes(risky) == {"absolute_language", "overreach", "causal_claim", "no_citation"}
 
 
 def test_it_records_the_evidence_why_and_rules_version(risky: Claim) -> None:
@@ -53,7 +55,8 @@ def test_it_records_the_evidence_why_and_rules_version(risky: Claim) -> None:
 
 def test_it_records_who_raised_a_flag_in_history(risky: Claim, author: User) -> None:
     record = flag_of(risky, "overreach").history.get()
-    assert (record.history_user, record.history_change_reason) == (author, "Triage rules v1 on version 1")
+    reason = f"Triage rules v{triage.RULES_VERSION} on version 1"
+    assert (record.history_user, record.history_change_reason) == (author, reason)
 
 
 def test_it_raises_no_flag_on_a_plain_cited_claim(author: User) -> None:
@@ -89,9 +92,11 @@ def test_it_never_blocks_a_flagged_claim(risky: Claim, author: User, reviewer: U
 
 def test_it_lists_open_flags_of_the_current_version_in_the_claim_json(risky: Claim, author: User) -> None:
     body = client_for(author).get(reverse("api_claim", args=[risky.pk])).json()
-    assert {"code": "overreach", "evidence": "repair", "why": flag_of(risky, "overreach").why} in body["risk_flags"]
-    assert {f["code"] for f in body["risk_flags"]} == {"absolute_language", "overreach", "no_citation"}
-    assert all(set(f) == {"code", "evidence", "why"} for f in body["risk_flags"])
+    overreach = flag_of(risky, "overreach")
+    expected = {"id": overreach.pk, "code": "overreach", "severity": "risk", "evidence": "repair", "why": overreach.why}
+    assert expected in body["risk_flags"]
+    assert {f["code"] for f in body["risk_flags"]} == {"absolute_language", "overreach", "causal_claim", "no_citation"}
+    assert all(set(f) == {"id", "code", "severity", "evidence", "why"} for f in body["risk_flags"])
 
 
 def test_it_leaves_dismissed_flags_and_older_versions_out_of_the_claim_json(
@@ -234,7 +239,7 @@ def test_it_requires_a_reason_to_dismiss(risky: Claim, reviewer: User) -> None:
 
 @pytest.fixture
 def queued(author: User) -> list[Claim]:
-    """Three claims in review, oldest first: plain (0 flags), mild (1) and risky (3)."""
+    """Three claims in review, oldest first: plain (0 risk flags), mild (2) and risky (4)."""
     article = import_claims(author, PLAIN, "Walking helps mood.", RISKY)
     claims = claims_of(article)
     for claim in claims:
@@ -266,7 +271,7 @@ def test_it_rejects_an_unknown_queue_order(queued: list[Claim], reviewer: User) 
 def test_it_sorts_the_queue_page_by_risk_and_shows_the_count(queued: list[Claim], reviewer: User) -> None:
     page = client_for(reviewer).get(reverse("review_queue"), {"sort": "risk"}).content.decode()
     assert page.index(f"#{queued[2].pk} ") < page.index(f"#{queued[1].pk} ") < page.index(f"#{queued[0].pk} ")
-    assert "3 risk flags" in page and "1 risk flag<" in page
+    assert "4 risk flags" in page and "2 risk flags" in page
 
 
 def test_it_backfills_flags_for_claims_written_before_triage(author: User) -> None:
@@ -283,5 +288,112 @@ def test_it_backfills_flags_for_claims_written_before_triage(author: User) -> No
         post_save.connect(receivers.triage_new_version, sender=ClaimVersion, dispatch_uid=uid)
     assert codes(claim) == set()
     call_command("triage_claims", "--no-match", stdout=StringIO())
-    assert codes(claim) == {"absolute_language", "overreach", "no_citation"}
+    assert codes(claim) == {"absolute_language", "overreach", "causal_claim", "no_citation"}
     assert flag_of(claim, "overreach").history.get().history_user.username == SYSTEM_USERNAME
+
+
+# --- Severity -------------------------------------------------------------------------------------------------------
+
+BACKGROUND = "Asthma is a condition of the airways."
+
+
+def test_it_stores_the_severity_of_each_flag(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, BACKGROUND))
+    assert flag_of(claim, "no_citation").severity == "info"
+
+
+def test_it_gives_rows_written_before_severities_the_risk_default(risky: Claim) -> None:
+    row = ClaimFlag.objects.create(claim=risky, version=1, code="hype", evidence="miracle", why="w", rules_version=1)
+    row.refresh_from_db()
+    assert row.severity == "risk"
+
+
+def test_it_shows_the_severity_of_info_flags_in_the_claim_json(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, BACKGROUND))
+    body = client_for(author).get(reverse("api_claim", args=[claim.pk])).json()
+    assert [(f["code"], f["severity"]) for f in body["risk_flags"]] == [("no_citation", "info")]
+
+
+def test_it_leaves_info_flags_out_of_the_risk_count(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, BACKGROUND))
+    assert flagging.with_risk(Claim.objects.filter(pk=claim.pk)).get().risk == 0  # type: ignore[attr-defined]
+
+
+# --- Article-level rules on import and revision ---------------------------------------------------------------------
+
+
+def test_it_flags_benefit_claims_of_an_article_that_never_mentions_harms(author: User) -> None:
+    claims = claims_of(import_claims(author, "Migraine is common.", "The new drug reduces migraine days."))
+    assert "harms_omitted" in codes(claims[1]) and "harms_omitted" not in codes(claims[0])
+
+
+def test_it_does_not_flag_benefits_when_the_article_mentions_side_effects(author: User) -> None:
+    article = import_claims(author, "The new drug reduces migraine days.", "Side effects include dizziness.")
+    assert not ClaimFlag.objects.filter(claim__article=article, code="harms_omitted").exists()
+
+
+def test_it_flags_a_revision_that_claims_a_benefit_in_an_article_without_harms(author: User) -> None:
+    (claim,) = claims_of(import_claims(author, "Migraine is common."))
+    claim.revise(text="The new drug reduces migraine days.", expected_version=1, reason="Add result", by=author)
+    assert "harms_omitted" in codes(claim, 2)
+
+
+def test_it_measures_old_citations_from_the_articles_own_year(author: User) -> None:
+    text = "Exercise and health\n\nPublished: May 4, 2012\n\nExercise lowers blood pressure (Ames, 2000).\n"
+    article = import_article(text=text, fmt="text", author=author).article
+    cited = [c for c in claims_of(article) if c.citations.exists()]
+    assert cited and all("old_citation" not in codes(c) for c in cited)
+
+
+# --- Rule statistics ------------------------------------------------------------------------------------------------
+
+
+def test_it_counts_raised_and_dismissed_flags_per_rule(risky: Claim, reviewer: User) -> None:
+    flag_of(risky, "absolute_language").dismiss(by=reviewer, reason="Quoted.")
+    stats = {s.code: s for s in flagging.rule_stats()}
+    assert (stats["absolute_language"].raised, stats["absolute_language"].dismissed) == (1, 1)
+    assert stats["absolute_language"].share_dismissed == 1.0
+    assert (stats["overreach"].raised, stats["overreach"].dismissed) == (1, 0)
+
+
+def test_it_lists_every_rule_even_when_it_raised_nothing(db: None) -> None:
+    stats = flagging.rule_stats()
+    assert [s.code for s in stats] == [c.value for c in triage.Code]
+    assert all(s.raised == 0 and s.share_dismissed is None for s in stats)
+
+
+def test_it_counts_only_flags_raised_in_the_period(risky: Claim) -> None:
+    later = timezone.now() + timedelta(days=1)
+    assert all(s.raised == 0 for s in flagging.rule_stats(since=later))
+    assert sum(s.raised for s in flagging.rule_stats(until=later)) == ClaimFlag.objects.count()
+
+
+def test_it_serves_rule_statistics_to_reviewers(risky: Claim, reviewer: User) -> None:
+    flag_of(risky, "overreach").dismiss(by=reviewer, reason="Fine in context.")
+    body = client_for(reviewer).get(reverse("api_triage_rules")).json()
+    row = next(r for r in body if r["code"] == "overreach")
+    assert row == {
+        "code": "overreach",
+        "name": "Causal or restorative overreach",
+        "raised": 1,
+        "dismissed": 1,
+        "share_dismissed": 1.0,
+    }
+
+
+def test_it_filters_rule_statistics_by_period(risky: Claim, reviewer: User) -> None:
+    since = (timezone.now() + timedelta(days=1)).isoformat()
+    body = client_for(reviewer).get(reverse("api_triage_rules"), {"since": since}).json()
+    assert all(r["raised"] == 0 for r in body)
+
+
+def test_it_rejects_a_malformed_period(reviewer: User) -> None:
+    assert client_for(reviewer).get(reverse("api_triage_rules"), {"since": "last tuesday"}).status_code == 400
+
+
+def test_it_refuses_rule_statistics_to_authors(author: User) -> None:
+    assert client_for(author).get(reverse("api_triage_rules")).status_code == 403
+
+
+def test_it_refuses_post_on_rule_statistics(reviewer: User) -> None:
+    assert client_for(reviewer).post(reverse("api_triage_rules")).status_code == 405

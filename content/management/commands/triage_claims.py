@@ -2,6 +2,8 @@
 
 For claims written before triage existed, or after RULES_VERSION changed. Idempotent: advice already
 recorded on a version is not repeated, and a match is stored once. New flags are recorded as the system user.
+Each article is read once (its year, its own study design, whether it mentions harms), and an evidence type a
+reviewer recorded for a version replaces what triage infers from the cited works.
 """
 
 from __future__ import annotations
@@ -26,9 +28,21 @@ class Command(BaseCommand):
         versions = ClaimVersion.objects.exclude(claim__status=ClaimStatus.RETIRED).filter(version=F("claim__version"))
         flagged = 0
         ids: list[int] = []
-        for version in versions.order_by("pk").iterator(chunk_size=500):
+        facts: dict[int, flagging.ArticleFacts] = {}
+        reviewed = flagging.reviewed_evidence_types()
+        for version in versions.select_related("claim").order_by("pk").iterator(chunk_size=500):
+            article_id = version.claim.article_id
+            if article_id not in facts:
+                facts[article_id] = flagging.article_facts(article_id)
             with transaction.atomic():
-                flagged += len(flagging.record_flags(version, actor=None))
+                flagged += len(
+                    flagging.record_flags(
+                        version,
+                        actor=None,
+                        facts=facts[article_id],
+                        reviewed_evidence=reviewed.get((version.claim_id, version.version), ""),
+                    )
+                )
                 if not ClaimWording.objects.filter(claim_version=version).exists():
                     library.record_wording(version)
             ids.append(version.pk)
