@@ -43,6 +43,8 @@ class NewClaim:
     position: int
     text: str
     citations: Sequence[Reference]
+    # Advice the import raises itself (flagging.Advice), stored beside the triage flags of version 1.
+    advice: Sequence[flagging.Advice] = ()
 
 
 def _reading_order(ref: Reference) -> tuple[str, int, int]:
@@ -130,10 +132,10 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         # Triage flags of version 1, as content.receivers records them for a version saved on its own.
         flags_of: dict[int, list[ClaimFlag]] = {}
         why = flagging.flag_reason(1)
-        for claim, refs in zip(claims, cited, strict=True):
+        for claim, refs, item in zip(claims, cited, new, strict=True):
             works = [flagging.as_cited(r) for r in refs]
-            seen: set[tuple[str, str]] = set()  # save_flag's "already on this version", in memory
-            for flag in triage.assess(claim.text, works, year=now.year):
+            seen: set[tuple[object, str]] = set()  # save_flag's "already on this version", in memory
+            for flag in [*triage.assess(claim.text, works, year=now.year), *item.advice]:
                 if (flag.code, flag.evidence) not in seen:
                     seen.add((flag.code, flag.evidence))
                     # claim=, not claim_id=: the audit event's article link then needs no query.
