@@ -132,18 +132,26 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         # Triage flags of version 1, as content.receivers records them for a version saved on its own.
         flags_of: dict[int, list[ClaimFlag]] = {}
         why = flagging.flag_reason(1)
+        raised_here: set[int] = set()  # id() of the flags from item.advice: their history says who raised them
         for claim, refs, item in zip(claims, cited, new, strict=True):
             works = [flagging.as_cited(r) for r in refs]
             seen: set[tuple[object, str]] = set()  # save_flag's "already on this version", in memory
-            for flag in [*triage.assess(claim.text, works, year=now.year), *item.advice]:
+            advice: list[flagging.Advice] = [*triage.assess(claim.text, works, year=now.year), *item.advice]
+            for flag in advice:
                 if (flag.code, flag.evidence) not in seen:
                     seen.add((flag.code, flag.evidence))
                     # claim=, not claim_id=: the audit event's article link then needs no query.
-                    flags_of.setdefault(claim.pk, []).append(flagging.new_flag(flag, version=1, claim=claim))
+                    row = flagging.new_flag(flag, version=1, claim=claim)
+                    flags_of.setdefault(claim.pk, []).append(row)
+                    if any(flag is a for a in item.advice):
+                        raised_here.add(id(row))
         flags = [f for claim in claims for f in flags_of.get(claim.pk, [])]
         bulk_insert_bypassing_audit(ClaimFlag, flags, batch_size=BATCH)
         flag_history = ClaimFlag.history.model  # type: ignore[attr-defined]
-        flag_rows = {f.pk: _history_row(flag_history, f, "+", author, why, now) for f in flags}
+        flag_rows = {
+            f.pk: _history_row(flag_history, f, "+", author, reason if id(f) in raised_here else why, now)
+            for f in flags
+        }
         flag_history.objects.bulk_create(flag_rows.values(), batch_size=BATCH)
 
         # Announce the history rows in the order one-at-a-time creation writes them: per claim,

@@ -171,3 +171,9 @@ def test_it_shows_the_unresolved_flag_in_the_api(author: User) -> None:
     client.force_login(author)
     claims = client.get(f"/api/v1/articles/{article.pk}/").json()["claims"]
     assert "unresolved_citation" in {f["code"] for f in claims[1]["risk_flags"]}
+
+
+def test_it_records_the_unresolved_flag_as_raised_by_the_import(author: User) -> None:
+    article = import_text(author, UNRESOLVED)
+    flag = ClaimFlag.objects.get(claim__article=article, code=FlagCode.UNRESOLVED_CITATION)
+    assert flag.history.get().history_change_reason == "Imported"
