@@ -11,12 +11,24 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from content import diffing, importing
+from content import diffing, flagging, importing
 from content.bulk import NewClaim, create_claim, create_claims
-from content.exceptions import InvalidTransition, NotAllowed
+from content.exceptions import DuplicateImport, InvalidTransition, NotAllowed
+from content.governance import save_as
 from content.importing import ImportRejected, ParsedArticle, ParsedCitation, ParsedClaim
 from content.locking import lock_chain
-from content.models import Article, Claim, ClaimStatus, Reference, Section, content_hash, unstorable
+from content.models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    FlagCode,
+    FlagSeverity,
+    Reference,
+    Section,
+    content_hash,
+    source_fingerprint,
+    unstorable,
+)
 from content.roles import can_edit_article, can_import
 
 # How much wording (0..1) a re-imported sentence shares with an old claim for it to
@@ -83,28 +95,97 @@ def _insert_with_free_slug(article: Article, title: str) -> None:
                 raise  # not the slug, or still losing: a real error
 
 
-def upsert_references(citations: Sequence[ParsedCitation], actor: Any) -> dict[str, Reference]:
-    """One Reference per work (by key), shared across articles."""
-    keys = {c.key for c in citations}
-    found = {ref.key: ref for ref in Reference.objects.filter(key__in=keys)}
+def _title_key(title: str) -> str:
+    return " ".join("".join(c for c in title.casefold() if c.isalnum() or c.isspace()).split())
+
+
+def _same_work(ref: Reference, cite: ParsedCitation) -> bool:
+    """Whether an existing Reference with the citation's first author and year is the work it names.
+
+    A DOI or a title known on both sides must agree. Two author-year keys that differ name
+    different author lists ("Smith, 2019" and "Smith & Jones, 2019") or works ("2019a", "2019b").
+    """
+    if ref.doi and cite.doi and ref.doi.casefold() != cite.doi.casefold():
+        return False
+    if ref.title and cite.title and _title_key(ref.title) != _title_key(cite.title):
+        return False
+    identified = ref.key.startswith(("doi:", "pmid:")) or cite.key.startswith(("doi:", "pmid:"))
+    return identified or ref.key == cite.key
+
+
+def _work_key(cite: ParsedCitation, article: Article | None) -> str:
+    # "[7]" with no seventh entry names nothing beyond this article: another article's "[7]" is another work.
+    if not cite.resolved and not cite.authors and article is not None:
+        return f"{cite.key}@article-{article.pk}"[:500]
+    return cite.key
+
+
+def upsert_references(
+    citations: Sequence[ParsedCitation], actor: Any, article: Article | None = None
+) -> dict[str, Reference]:
+    """One Reference per work, shared across articles; returns the Reference of each citation's key.
+
+    1. By key (doi:…, pmid:…, "authors|year").
+    2. Else by first author and year (one indexed query for the whole article), where
+       _same_work() agrees: an in-text "(Herrett et al., 2021)" and a listed entry with its
+       DOI are the same work. A match learns the DOI, title, PMID or URL it lacked.
+    3. Else a new Reference, labelled in its bibliographic form ("Herrett et al., 2021")
+       rather than the "[1]" it has in this one article.
+    """
+    keys = {cite.key: _work_key(cite, article) for cite in citations}
+    by_key = {ref.key: ref for ref in Reference.objects.filter(key__in=set(keys.values()))}
+    wanted = {
+        (importing.first_surname(c.authors)[:100], c.year)
+        for c in citations
+        if keys[c.key] not in by_key and c.authors and c.year
+    }
+    candidates: dict[tuple[str, int | None], list[Reference]] = {}
+    if wanted:
+        for known in Reference.objects.filter(
+            first_author__in={a for a, _ in wanted}, year__in={y for _, y in wanted}
+        ).order_by("pk"):
+            candidates.setdefault((known.first_author, known.year), []).append(known)
+    found: dict[str, Reference] = {}
     for cite in citations:
         if cite.key in found:
             continue
-        ref = Reference(
-            key=cite.key,
-            label=cite.label,
-            authors=cite.authors,
-            year=cite.year,
-            title=cite.title,
-            doi=cite.doi,
-            pmid=cite.pmid,
-            url=cite.url,
-        )
-        ref._history_user = actor  # type: ignore[attr-defined]
-        ref._change_reason = "Cited in an imported article"  # type: ignore[attr-defined]
-        ref.save()
+        key = keys[cite.key]
+        ref: Reference | None = by_key.get(key)
+        if ref is None:
+            pool = candidates.get((importing.first_surname(cite.authors)[:100], cite.year), []) if cite.authors else []
+            ref = next((r for r in pool if _same_work(r, cite)), None)
+            if ref is not None:
+                _learn(ref, cite, actor)
+        if ref is None:
+            ref = Reference(
+                key=key,
+                label=importing.bibliographic_label(cite.authors, cite.year)[:500] or cite.label,
+                authors=cite.authors,
+                year=cite.year,
+                title=cite.title,
+                doi=cite.doi,
+                pmid=cite.pmid,
+                url=cite.url,
+            )
+            ref._history_user = actor  # type: ignore[attr-defined]
+            ref._change_reason = "Cited in an imported article"  # type: ignore[attr-defined]
+            ref.save()
+            by_key[key] = ref
+            if ref.first_author and ref.year:
+                candidates.setdefault((ref.first_author, ref.year), []).append(ref)
         found[cite.key] = ref
     return found
+
+
+def _learn(ref: Reference, cite: ParsedCitation, actor: Any) -> None:
+    """Fill in what an existing Reference lacked from a citation of the same work (never overwrite)."""
+    changed = False
+    for field in ("title", "doi", "pmid", "url"):
+        if not getattr(ref, field) and getattr(cite, field):
+            setattr(ref, field, getattr(cite, field))
+            changed = True
+    if changed:
+        save_as(ref, actor, "Details from an imported article's reference list")
 
 
 def _sync_sections(article: Article, parsed: ParsedArticle, actor: Any) -> list[Section]:
@@ -130,6 +211,7 @@ def import_article(
     author: Any,
     title: str | None = None,
     article: Article | None = None,
+    force: bool = False,
 ) -> ImportResult:
     """Parse `text` and store it as a new article, or as new versions of `article`.
 
@@ -138,18 +220,25 @@ def import_article(
     3. Align the parsed claims with the article's live claims: unchanged claims
        stay, changed ones get a new version, new ones are created, vanished ones
        are retired. Claims are never duplicated.
+
+    A new article whose text its author already imported is refused (DuplicateImport)
+    unless `force`: the second copy would split the reviewers' work in two.
     """
     if not can_import(author):
         raise NotAllowed("Only authors may import articles.")
     if problem := unstorable(text):
         raise ImportRejected(problem)
     parsed = importing.parse_article(text, fmt, title=title or None)
+    fingerprint = source_fingerprint(text)
     with transaction.atomic():
         lock_chain()
         if article is None:
+            if not force and (same := find_duplicate(author, fingerprint)) is not None:
+                raise DuplicateImport(same.pk, same.title)
             article = Article(
                 title=_clip(parsed.title) or "Untitled article",
                 source_text=text,
+                source_hash=fingerprint,
                 format=fmt,
                 owner=author,
             )
@@ -159,6 +248,7 @@ def import_article(
             if not can_edit_article(author, article):
                 raise NotAllowed("Only the article's author may re-import it.")
             article.source_text = text
+            article.source_hash = fingerprint
             article.format = fmt
             if title:
                 article.title = _clip(title)
@@ -170,11 +260,39 @@ def import_article(
         else:
             article.save()
 
-        refs = upsert_references(parsed.references, author)
+        refs = upsert_references(parsed.references, author, article)
         sections = _sync_sections(article, parsed, author)
         result = ImportResult(article=article)
         _sync_claims(article, parsed, sections, refs, author, result)
     return result
+
+
+def find_duplicate(author: Any, fingerprint: str) -> Article | None:
+    """The author's earliest article imported from the same (normalised) text, if any: one indexed lookup."""
+    return Article.objects.filter(owner=author, source_hash=fingerprint).order_by("created_at", "pk").first()
+
+
+@dataclass(frozen=True)
+class UnresolvedCitation:
+    """Advice (flagging.Advice) the import raises: the claim cites a work its article does not list."""
+
+    evidence: str
+    code: FlagCode = FlagCode.UNRESOLVED_CITATION
+    # A sourcing problem the reviewer must resolve before judging the evidence.
+    severity: FlagSeverity = FlagSeverity.RISK
+    why: str = "The article's reference list has no entry for this citation: check which work it means."
+
+
+UNRESOLVED_REASON = "Import: citation not in the article's reference list"
+
+
+def unresolved_advice(pc: ParsedClaim) -> list[UnresolvedCitation]:
+    """One flag per author-year citation the parser could not find in the article's list.
+
+    A bare "[7]" or "(7)" is left alone: with no list it is the article's own numbering.
+    """
+    labels = dict.fromkeys(c.label[:500] for c in pc.citations if not c.resolved and c.authors)
+    return [UnresolvedCitation(evidence=label) for label in labels]
 
 
 def _sync_claims(
@@ -217,7 +335,14 @@ def _sync_claims(
             match = next((c for c in remaining if diffing.similarity(c.text, pc.text) >= SAME_CLAIM), None)
             if match is None:
                 # Created below, all in one go, at its final place: `ordered` is built in reading order.
-                new = NewClaim(article, section, position=len(ordered) + 1, text=pc.text, citations=citations)
+                new = NewClaim(
+                    article,
+                    section,
+                    position=len(ordered) + 1,
+                    text=pc.text,
+                    citations=citations,
+                    advice=unresolved_advice(pc),
+                )
                 ordered.append((new, section))
                 continue
             at = remaining.index(match)
@@ -261,6 +386,8 @@ def _revise_for_import(claim: Claim, pc: ParsedClaim, citations: list[Reference]
         by=actor,
         citations=citations,
     )
+    for advice in unresolved_advice(pc):
+        flagging.save_flag(claim.pk, claim.version, advice, actor=actor, reason=UNRESOLVED_REASON)
 
 
 def _refuse_frozen(claim: Claim) -> None:

@@ -18,13 +18,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from content import markdown
 from content.actions import import_article
-from content.exceptions import InvalidTransition, StaleVersion
+from content.exceptions import DuplicateImport, InvalidTransition, StaleVersion
 from content.flagging import advice_prefetches, current_open_flags, rule_stats
 from content.importing import FORMATS, ImportRejected
 from content.library import current_matches
 from content.limits import MAX_ID, is_id
 from content.models import Article, Claim, ClaimStatus, ClaimVersion, FlagSeverity, Reference
-from content.permissions import get_claim_for_user, visible_articles, visible_claims
+from content.permissions import get_article_for_user, get_claim_for_user, visible_articles, visible_claims
 from content.roles import READ_ALL
 
 
@@ -39,6 +39,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             },
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, DuplicateImport):
+        return Response({"detail": str(exc), "article": exc.article_id}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidTransition):
         return Response({"detail": str(exc), "status": exc.status}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ImportRejected):
@@ -152,6 +154,17 @@ class ArticleImportSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(trim_whitespace=False, allow_blank=True)
     format = serializers.ChoiceField(choices=FORMATS, default="text")
     title = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    force = serializers.BooleanField(default=False, help_text="Import even if you already imported this text.")
+
+
+class ArticlePatchSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=300, allow_blank=True, trim_whitespace=True)
+    change_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class DuplicateSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    article = serializers.IntegerField(help_text="The article already imported from this text.")
 
 
 class ArticleListSerializer(serializers.ModelSerializer[Article]):
@@ -180,7 +193,13 @@ class ArticleList(generics.ListAPIView[Article]):
     def get_queryset(self) -> QuerySet[Article]:
         return visible_articles(self.request.user).select_related("owner")
 
-    @extend_schema(request=ArticleImportSerializer, responses={201: ArticleSerializer})
+    @extend_schema(
+        request=ArticleImportSerializer,
+        responses={
+            201: ArticleSerializer,
+            409: OpenApiResponse(DuplicateSerializer, description="You already imported this text; send force."),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = ArticleImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -189,12 +208,14 @@ class ArticleList(generics.ListAPIView[Article]):
             fmt=data.validated_data["format"],
             title=data.validated_data.get("title"),
             author=request.user,
+            force=data.validated_data["force"],
         )
         article = article_queryset(Article.objects.filter(pk=result.article.pk)).get()
         return Response(ArticleSerializer(article).data, status=status.HTTP_201_CREATED)
 
 
 class ArticleDetail(generics.RetrieveAPIView[Article]):
+    http_method_names = ["get", "patch", "head", "options"]
     serializer_class = ArticleSerializer
 
     def get_object(self) -> Article:
@@ -202,6 +223,23 @@ class ArticleDetail(generics.RetrieveAPIView[Article]):
         if article is None:
             raise Http404("No such article.")  # outsiders learn nothing about what exists
         return article
+
+    @extend_schema(
+        request=ArticlePatchSerializer,
+        responses={
+            200: ArticleSerializer,
+            400: OpenApiResponse(description="A blank or over-long title."),
+            403: OpenApiResponse(description="Not the article's author."),
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        article = get_article_for_user(request.user, pk)
+        data = ArticlePatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        article.rename(
+            title=data.validated_data["title"], by=request.user, reason=data.validated_data.get("change_reason", "")
+        )
+        return Response(ArticleSerializer(self.get_object()).data)
 
 
 class ClaimPatchSerializer(serializers.Serializer[Any]):

@@ -43,6 +43,8 @@ class NewClaim:
     position: int
     text: str
     citations: Sequence[Reference]
+    # Advice the import raises itself (flagging.Advice), stored beside the triage flags of version 1.
+    advice: Sequence[flagging.Advice] = ()
 
 
 def _reading_order(ref: Reference) -> tuple[str, int, int]:
@@ -149,17 +151,25 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
             )
             for i, of_claim in zip(indexes, raised, strict=True):
                 raised_of[i] = of_claim
-        for claim, claim_flags in zip(claims, raised_of, strict=True):
-            seen: set[tuple[str, str]] = set()  # save_flag's "already on this version", in memory
-            for flag in claim_flags:
+        raised_here: set[int] = set()  # id() of the flags from item.advice: their history says who raised them
+        for claim, claim_flags, item in zip(claims, raised_of, new, strict=True):
+            seen: set[tuple[object, str]] = set()  # save_flag's "already on this version", in memory
+            advice: list[flagging.Advice] = [*claim_flags, *item.advice]
+            for flag in advice:
                 if (flag.code, flag.evidence) not in seen:
                     seen.add((flag.code, flag.evidence))
                     # claim=, not claim_id=: the audit event's article link then needs no query.
-                    flags_of.setdefault(claim.pk, []).append(flagging.new_flag(flag, version=1, claim=claim))
+                    row = flagging.new_flag(flag, version=1, claim=claim)
+                    flags_of.setdefault(claim.pk, []).append(row)
+                    if any(flag is a for a in item.advice):
+                        raised_here.add(id(row))
         flags = [f for claim in claims for f in flags_of.get(claim.pk, [])]
         bulk_insert_bypassing_audit(ClaimFlag, flags, batch_size=BATCH)
         flag_history = ClaimFlag.history.model  # type: ignore[attr-defined]
-        flag_rows = {f.pk: _history_row(flag_history, f, "+", author, why, now) for f in flags}
+        flag_rows = {
+            f.pk: _history_row(flag_history, f, "+", author, reason if id(f) in raised_here else why, now)
+            for f in flags
+        }
         flag_history.objects.bulk_create(flag_rows.values(), batch_size=BATCH)
 
         # Announce the history rows in the order one-at-a-time creation writes them: per claim,

@@ -38,3 +38,12 @@ class StaleVersion(Exception):
             f"This claim is at version {claim.version}; your edit started from version "
             f"{expected_version}. Nothing was saved."
         )
+
+
+class DuplicateImport(Exception):
+    """The author already imported this very text (HTTP 409): importing it again needs `force`."""
+
+    def __init__(self, article_id: int, title: str) -> None:
+        self.article_id = article_id
+        self.title = title
+        super().__init__(f"You already imported this text as “{title}”. Open it, or import again with force.")

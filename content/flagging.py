@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -95,7 +96,20 @@ def flag_reason(version: int) -> str:
     return f"Triage rules v{triage.RULES_VERSION} on version {version}"
 
 
-def new_flag(flag: triage.Flag, *, version: int, **claim: Any) -> ClaimFlag:
+class Advice(Protocol):
+    """A raised flag: a triage.Flag, or advice the import raises itself (an unresolved citation)."""
+
+    @property
+    def code(self) -> Enum: ...
+    @property
+    def severity(self) -> Enum: ...
+    @property
+    def evidence(self) -> str: ...
+    @property
+    def why(self) -> str: ...
+
+
+def new_flag(flag: Advice, *, version: int, **claim: Any) -> ClaimFlag:
     """An unsaved ClaimFlag row for one raised flag; `claim` is claim= or claim_id=."""
     return ClaimFlag(
         **claim,
@@ -112,7 +126,7 @@ def new_flag(flag: triage.Flag, *, version: int, **claim: Any) -> ClaimFlag:
 _WRITER: Any = object()
 
 
-def save_flag(claim_id: int, version: int, flag: triage.Flag, *, actor: Any, reason: str) -> ClaimFlag | None:
+def save_flag(claim_id: int, version: int, flag: Advice, *, actor: Any, reason: str) -> ClaimFlag | None:
     """Record one flag unless the same advice is already on this version (then None)."""
     if ClaimFlag.objects.filter(claim_id=claim_id, version=version, code=flag.code, evidence=flag.evidence).exists():
         return None

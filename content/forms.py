@@ -24,6 +24,7 @@ class ImportForm(forms.Form):
     )
     upload = forms.FileField(required=False, label="…or upload a file (.txt, .md, .html)")
     format = forms.ChoiceField(choices=FORMAT_CHOICES, initial="auto")
+    force = forms.BooleanField(required=False, label="Import anyway, as a second article")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -42,6 +43,11 @@ class ImportForm(forms.Form):
         if data.get("format", "auto") == "auto":
             data["format"] = importing.detect_format(data["text"], filename)
         return data
+
+
+class RenameForm(forms.Form):
+    title = forms.CharField(max_length=300, label="Title")
+    change_reason = forms.CharField(max_length=500, required=False, label="Why (optional)")
 
 
 class ReviseForm(forms.Form):

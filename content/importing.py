@@ -765,9 +765,40 @@ def _year(year: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _first_surname(authors: str) -> str:
+def first_surname(authors: str) -> str:
     match = re.search(r"[^\W\d_][\w'’-]*", authors)
     return match.group().translate(_STRAIGHTEN).casefold() if match else ""
+
+
+def _surnames(authors: str) -> tuple[list[str], bool]:
+    """The surnames in an author list as written, and whether it ends in "et al."."""
+    text, et_al = re.subn(r"\bet\.?\s+al\b\.?", "", " ".join(authors.split()))
+    surnames: list[str] = []
+    for part in re.split(r"[,;]|\s&\s|\s+and\s+", text):
+        words = part.split()
+        if not words or (surnames and _INITIALS.fullmatch(part.strip())):
+            continue
+        while len(words) > 1 and _INITIALS.fullmatch(words[-1]):
+            words.pop()
+        # More than a particle and a name is a parsing leftover ("Locker D: Measuring oral health"):
+        # its first word is the surname.
+        surnames.append(" ".join(words) if len(words) <= 3 else words[0])
+    return [name.rstrip(":.") for name in surnames if name.rstrip(":.")], bool(et_al)
+
+
+def bibliographic_label(authors: str, year: int | None) -> str:
+    """How a work is named wherever it is cited: "Herrett et al., 2021", "Smith & Jones, 2019", "Smith, 2019".
+
+    "" when the authors or the year are unknown (a bare "[7]" names no work).
+    """
+    surnames, et_al = _surnames(authors)
+    if not surnames or year is None:
+        return ""
+    if et_al or len(surnames) >= 3:
+        names = f"{surnames[0]} et al."
+    else:
+        names = " & ".join(surnames)
+    return f"{names}, {year}"
 
 
 def _expand_numbers(spec: str) -> list[int]:
@@ -791,7 +822,7 @@ class _References:
     def add(self, number: int, text: str) -> None:
         citation = _parse_reference(text, f"[{number}]")
         self.by_number[number] = citation
-        self.by_author_year.setdefault((_first_surname(citation.authors), citation.year), []).append(citation)
+        self.by_author_year.setdefault((first_surname(citation.authors), citation.year), []).append(citation)
 
     def numbered(self, number: int, label: str = "") -> ParsedCitation:
         return self.by_number.get(number) or ParsedCitation(
@@ -808,7 +839,7 @@ class _References:
         citation = ParsedCitation(
             label=label[:500], authors=authors[:500], year=_year(year), key=f"{_norm_authors(authors)}|{year}"[:500]
         )
-        entries = self.by_author_year.get((_first_surname(authors), _year(year)), [])
+        entries = self.by_author_year.get((first_surname(authors), _year(year)), [])
         if not entries and self.by_number:  # the article lists its sources, and not this one
             return replace(citation, resolved=False)
         if len(entries) != 1:
@@ -844,7 +875,7 @@ class _References:
             citation = self.author_year(label, authors, match["year"])
             before_words = text[max(0, match.start() - 12) : match.start()].split()
             before = before_words[-1].casefold() if before_words else ""
-            listed = self.by_author_year.get((_first_surname(authors), _year(match["year"])))
+            listed = self.by_author_year.get((first_surname(authors), _year(match["year"])))
             if before in _PLACE_PREPOSITIONS and not listed and " " not in match["authors"]:
                 continue  # a place and a date, not a work
             found.append((match.start(), citation))

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from content import roles, signals
+from content import importing, roles, signals
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
 from content.governance import GovernedQuerySet, save_as
 from content.locking import lock_chain
@@ -39,6 +39,16 @@ def content_hash(text: str, citation_keys: Iterable[str]) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def source_fingerprint(text: str) -> str:
+    """SHA-256 of an article's source text in a normal form, to recognise the same text imported again.
+
+    Line ends, trailing spaces and blank lines at either end are how the text was
+    saved or pasted, not what it says.
+    """
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return hashlib.sha256("\n".join(lines).strip().encode("utf-8")).hexdigest()
 
 
 def version_hash(text: str, citations: Iterable[Any]) -> str:
@@ -98,8 +108,12 @@ class Reference(models.Model):
 
     # Identity of the work (doi:…, pmid:…, or "authors|year"): one row per work.
     key = models.CharField(max_length=500, unique=True)
-    label = models.CharField(max_length=500, help_text="As first written in an article.")
+    label = models.CharField(
+        max_length=500, help_text='Its bibliographic form ("Smith et al., 2019"), else as first written in an article.'
+    )
     authors = models.CharField(max_length=500, blank=True)
+    # Casefolded first surname, kept by save(): with `year`, how a citation finds the work it names.
+    first_author = models.CharField(max_length=100, blank=True, editable=False)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     title = models.CharField(max_length=1000, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
@@ -114,9 +128,17 @@ class Reference(models.Model):
 
     class Meta:
         ordering = ["authors", "year"]
+        indexes = [
+            # An import looks up the works its author-year citations may name: same first author and year.
+            models.Index(fields=["first_author", "year"], name="reference_author_year_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.label
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.first_author = importing.first_surname(self.authors)[:100]
+        super().save(*args, **kwargs)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.pk, "label": self.label, "authors": self.authors, "year": self.year}
@@ -130,6 +152,7 @@ class Article(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=320, unique=True)
     source_text = models.TextField(help_text="The text as imported, kept for provenance.")
+    source_hash = models.CharField(max_length=64, blank=True, help_text="source_fingerprint(source_text).")
     format = models.CharField(max_length=10, choices=ArticleFormat.choices, default=ArticleFormat.TEXT)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="articles")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -144,10 +167,31 @@ class Article(models.Model):
         indexes = [
             # "My articles": the author's home page lists their own, newest first.
             models.Index(fields=["owner", "-created_at"], name="article_owner_recent_idx"),
+            # An import asks whether its author already imported the very same text.
+            models.Index(fields=["owner", "source_hash"], name="article_owner_source_idx"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def rename(self, *, title: str, by: Any, reason: str = "") -> Article:
+        """Change the title (the slug stays, so links keep working); recorded in history with a reason."""
+        title = " ".join(title.split())
+        if not title:
+            raise ValidationError({"title": "An article needs a title."})
+        if len(title) > 300:
+            raise ValidationError({"title": "A title has at most 300 characters."})
+        with transaction.atomic():
+            article = Article.objects.select_for_update().get(pk=self.pk)
+            if not roles.can_edit_article(by, article):
+                raise NotAllowed("Only the article's author may rename it.")
+            if article.title != title:
+                why = reason.strip() or "Title changed after import"
+                previous = article.title
+                article.title = title
+                save_as(article, by, f"{why} (was: {previous})"[:1000])
+        self.refresh_from_db()
+        return self
 
 
 class Section(models.Model):
@@ -470,6 +514,8 @@ class FlagCode(models.TextChoices):
     CAUSAL_CLAIM = "causal_claim", "Causal claim"
     HYPE = "hype", "Sensational wording"
     HARMS_OMITTED = "harms_omitted", "Benefits without harms"
+    # Raised by the import, not by a triage rule: the citation names no entry of the article's reference list.
+    UNRESOLVED_CITATION = "unresolved_citation", "Citation not in the article's reference list"
 
 
 class FlagSeverity(models.TextChoices):

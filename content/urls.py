@@ -6,6 +6,7 @@ urlpatterns = [
     path("articles/", views.article_list, name="article_list"),
     path("articles/import/", views.article_import, name="article_import"),
     path("articles/<id:pk>/", views.article_detail, name="article_detail"),
+    path("articles/<id:pk>/rename/", views.article_rename, name="article_rename"),
     path("articles/<id:pk>/submit/", views.article_submit_all, name="article_submit_all"),
     path("claims/<id:pk>/edit/", views.claim_edit, name="claim_edit"),
     path("claims/<id:pk>/split/", views.claim_split, name="claim_split"),

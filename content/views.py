@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from content import diffing
 from content.actions import import_article, merge_with_next, split_claim
-from content.exceptions import NotAllowed, StaleVersion
-from content.forms import ImportForm, MergeForm, ReviseForm, SplitForm
+from content.exceptions import DuplicateImport, NotAllowed, StaleVersion
+from content.forms import ImportForm, MergeForm, RenameForm, ReviseForm, SplitForm
 from content.importing import ImportRejected
 from content.models import Claim, ClaimStatus
 from content.permissions import get_article_for_user, get_claim_for_user, visible_articles
@@ -44,6 +44,7 @@ def article_import(request: HttpRequest) -> HttpResponse:
     if not can_import(request.user):
         raise NotAllowed("Only authors import articles.")
     form = ImportForm(request.POST or None, request.FILES or None)
+    duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
             result = import_article(
@@ -51,13 +52,19 @@ def article_import(request: HttpRequest) -> HttpResponse:
                 fmt=form.cleaned_data["format"],
                 title=form.cleaned_data["title"],
                 author=request.user,
+                force=form.cleaned_data["force"],
             )
         except ImportRejected as exc:
             form.add_error(None, str(exc))
+        except DuplicateImport as exc:
+            # The text again (an upload's too), so "import anyway" needs no second upload.
+            duplicate = exc
+            form = ImportForm(initial={**form.cleaned_data, "upload": None, "force": False})
         else:
             messages.success(request, f"Imported {result.claim_count} claims.")
             return redirect("article_detail", pk=result.article.pk)
-    return render(request, "content/article_import.html", {"form": form}, status=400 if form.errors else 200)
+    status = 409 if duplicate else 400 if form.errors else 200
+    return render(request, "content/article_import.html", {"form": form, "duplicate": duplicate}, status=status)
 
 
 @require_GET
@@ -77,6 +84,25 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": can_edit_article(request.user, article),
         },
     )
+
+
+@require_POST
+@login_required
+def article_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_article_for_user(request.user, pk)
+    if not can_edit_article(request.user, article):
+        raise NotAllowed("Only the article's author may rename it.")
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "An article needs a title (at most 300 characters).")
+        return redirect("article_detail", pk=pk)
+    try:
+        article.rename(title=form.cleaned_data["title"], by=request.user, reason=form.cleaned_data["change_reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Renamed the article.")
+    return redirect("article_detail", pk=pk)
 
 
 @require_POST

@@ -87,7 +87,7 @@ def test_it_prefers_a_given_title(author: User) -> None:
 
 
 def test_it_gives_each_article_its_own_slug(author: User) -> None:
-    first, second = import_text(author, ORIGINAL), import_text(author, ORIGINAL)
+    first, second = import_text(author, ORIGINAL), import_text(author, ORIGINAL, force=True)
     assert (first.slug, second.slug) == ("hydration-and-health", "hydration-and-health-2")
 
 

@@ -27,7 +27,8 @@ def flag(text: str, code: Code, citations: tuple[Cited, ...] = ()) -> triage.Fla
 
 
 def test_it_keeps_the_model_choices_in_step_with_the_rules() -> None:
-    assert set(FlagCode.values) == {c.value for c in Code}
+    # The import raises unresolved_citation itself; every other code is a triage rule's.
+    assert set(FlagCode.values) - {FlagCode.UNRESOLVED_CITATION} == {c.value for c in Code}
 
 
 def test_it_has_a_rules_version() -> None:

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from io import StringIO
 
 import pytest
-from content.actions import import_article
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models.signals import post_save
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from content import flagging, receivers, triage
+from content.actions import import_article
 from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion, content_hash
 from review.audit import SYSTEM_USERNAME
 from tests.conftest import client_for

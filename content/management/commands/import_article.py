@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from content import importing
 from content.actions import import_article
+from content.exceptions import DuplicateImport
 from content.importing import ImportRejected
 from content.models import Article
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--title")
         parser.add_argument("--format", choices=importing.FORMATS, help="Default: detected from the file.")
         parser.add_argument("--article", type=int, help="Re-import into this article (new versions of changed claims).")
+        parser.add_argument("--force", action="store_true", help="Import even if the author imported this text before.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The file is checked before the database is touched: bad input fails fast and alone.
@@ -48,8 +50,10 @@ class Command(BaseCommand):
                 raise CommandError(f"No article with id {options['article']}.")
         fmt = options["format"] or importing.detect_format(text, path.name)
         try:
-            result = import_article(text=text, fmt=fmt, author=author, title=options["title"], article=article)
-        except (ImportRejected, PermissionDenied) as exc:
+            result = import_article(
+                text=text, fmt=fmt, author=author, title=options["title"], article=article, force=options["force"]
+            )
+        except (ImportRejected, PermissionDenied, DuplicateImport) as exc:
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
