@@ -59,7 +59,7 @@ class CitationSerializer(serializers.ModelSerializer[Reference]):
         fields = ["id", "label", "authors", "year"]
 
 
-# --- triage (issue 8): advice on each claim's current version -------------------------------------------------------
+# Advice on each claim's current version: its open triage flags and live library matches.
 class RiskFlagSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(help_text="What POST /api/v1/claims/{id}/flags/{flag_id}/dismiss/ takes.")
     code = serializers.CharField()
@@ -76,15 +76,12 @@ class LibraryMatchSerializer(serializers.Serializer[Any]):
     similarity = serializers.FloatField()
 
 
-# --- end triage ---
-
-
 class ClaimSerializer(serializers.ModelSerializer[Claim]):
     html = serializers.SerializerMethodField()
     citations = CitationSerializer(many=True, read_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
-    risk_flags = serializers.SerializerMethodField()  # triage (issue 8)
-    library_matches = serializers.SerializerMethodField()  # triage (issue 8)
+    risk_flags = serializers.SerializerMethodField()
+    library_matches = serializers.SerializerMethodField()
 
     class Meta:
         model = Claim
@@ -110,7 +107,7 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
     def get_html(self, claim: Claim) -> str:
         return markdown.render(claim.text)
 
-    # triage (issue 8): undismissed flags and live library matches of the current version. Lists prefetch
+    # Undismissed flags and live library matches of the current version. Lists prefetch
     # them with advice_prefetches(); a single claim without the prefetch costs two small queries.
     @extend_schema_field(RiskFlagSerializer(many=True))
     def get_risk_flags(self, claim: Claim) -> list[dict[str, Any]]:
@@ -180,7 +177,7 @@ def article_queryset(qs: QuerySet[Article]) -> QuerySet[Article]:
         Claim.objects.live()
         .order_by("position")
         .select_related("author")
-        .prefetch_related("citations", *advice_prefetches())  # advice: triage (issue 8)
+        .prefetch_related("citations", *advice_prefetches())
     )
     return qs.select_related("owner").prefetch_related(
         "sections", Prefetch("claims", queryset=live, to_attr="live_claims")
@@ -267,7 +264,7 @@ class ClaimList(generics.ListAPIView[Claim]):
         qs = (
             visible_claims(self.request.user)
             .for_list()
-            .prefetch_related(*advice_prefetches())  # triage (issue 8)
+            .prefetch_related(*advice_prefetches())
             .order_by("article_id", "position")
         )
         article = self.request.query_params.get("article")
