@@ -118,7 +118,8 @@ def queue_of(owner: User, n: int) -> list[Claim]:
     """An article of `n` claims, all submitted (oldest first), each with an earlier-style review mix."""
     from tests.conftest import import_text, numbered_text
 
-    article = import_text(owner, numbered_text(n, title=f"Queue of {n}"))
+    # Tests build several queues of the same size: each is an article of its own, not a re-import.
+    article = import_text(owner, numbered_text(n, title=f"Queue of {n}"), force=True)
     claims = list(article.claims.order_by("position"))
     for c in claims:
         c.submit(by=owner)

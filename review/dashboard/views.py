@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from content.context_processors import roles
+from content.flagging import rule_stats
 from review.dashboard import figures as dashboard
 from review.queue import queue_queryset
 
@@ -33,6 +35,9 @@ def home(request: HttpRequest) -> HttpResponse:
     due = dashboard.upcoming_due(user, now) if sees_due else []
     if role.get("reviewer") or role.get("compliance"):
         context["figures"] = dashboard.figures(user, weeks, now, due)
+        if role.get("reviewer"):
+            # Which triage rules reviewers keep dismissing over the same period: the ones to fix.
+            context["rule_stats"] = rule_stats(since=now - timedelta(weeks=weeks), until=now)
         if getattr(request, "htmx", False):  # set by django_htmx.middleware.HtmxMiddleware
             return render(request, "review/home_charts.html", context)
     if role.get("author"):
