@@ -126,26 +126,39 @@ def channel_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _publish_page(
+    request: HttpRequest, publish: Callable[[Channel], tuple[int, str]], done_url: str
+) -> tuple[PolicyRefused | None, int] | HttpResponse:
+    """The shared half of the claim and article publish pages: GET shows them; POST publishes.
+
+    Returns the response to send after a publish, or (the policy's refusal or None, status) for
+    the page to render: 200, or 409 with the refusal's reasons.
+    """
+    if not can_see_publishing(request.user):
+        raise NotAllowed("Publishing is for publishers.")
+    if request.method != "POST":
+        return None, 200
+    outcome = _publish_posted(request, publish, done_url)
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    return outcome, 409
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
-    if not can_see_publishing(request.user):
-        raise NotAllowed("Publishing is for publishers.")
-    refusal: PolicyRefused | None = None
-    status = 200
-    if request.method == "POST":
 
-        def publish(channel: Channel) -> tuple[int, str]:
-            pub, created = publish_claim(claim, channel, by=request.user)
-            if created:
-                return messages.SUCCESS, f"Published version {pub.version} to {channel.name}."
-            return messages.INFO, f"Version {pub.version} was already live on {channel.name}."
+    def publish(channel: Channel) -> tuple[int, str]:
+        pub, created = publish_claim(claim, channel, by=request.user)
+        if created:
+            return messages.SUCCESS, f"Published version {pub.version} to {channel.name}."
+        return messages.INFO, f"Version {pub.version} was already live on {channel.name}."
 
-        outcome = _publish_posted(request, publish, reverse("claim_publish", args=[claim.pk]))
-        if isinstance(outcome, HttpResponse):
-            return outcome
-        refusal, status = outcome, 409
+    outcome = _publish_page(request, publish, reverse("claim_publish", args=[claim.pk]))
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    refusal, status = outcome
     claim = Claim.objects.select_related("article", "section").get(pk=claim.pk)
     version = offered_version(claim)
     facts = version_facts([(claim.pk, version)], retractions=True).get((claim.pk, version))
@@ -164,22 +177,17 @@ def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
     article = get_article_for_user(request.user, pk)
-    if not can_see_publishing(request.user):
-        raise NotAllowed("Publishing is for publishers.")
-    refusal: PolicyRefused | None = None
-    status = 200
-    if request.method == "POST":
 
-        def publish(channel: Channel) -> tuple[int, str]:
-            _, changed = publish_article(article, channel, by=request.user)
-            if changed:
-                return messages.SUCCESS, f"Published “{article.title}” to {channel.name}."
-            return messages.INFO, f"“{article.title}” was already live on {channel.name} as it is."
+    def publish(channel: Channel) -> tuple[int, str]:
+        _, changed = publish_article(article, channel, by=request.user)
+        if changed:
+            return messages.SUCCESS, f"Published “{article.title}” to {channel.name}."
+        return messages.INFO, f"“{article.title}” was already live on {channel.name} as it is."
 
-        outcome = _publish_posted(request, publish, reverse("article_publish", args=[article.pk]))
-        if isinstance(outcome, HttpResponse):
-            return outcome
-        refusal, status = outcome, 409
+    outcome = _publish_page(request, publish, reverse("article_publish", args=[article.pk]))
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    refusal, status = outcome
     claims = list(article.claims.live().select_related("section").order_by("position"))
     context = {
         "article": article,
