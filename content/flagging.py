@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from content import triage
@@ -230,3 +230,9 @@ def rule_stats(since: datetime | None = None, until: datetime | None = None) -> 
         .annotate(raised=Count("id"), dismissed=Count("id", filter=Q(dismissed_at__isnull=False)))
     }
     return [RuleStats(code.value, triage.LABELS[code], *counts.get(code.value, (0, 0))) for code in triage.Code]
+
+
+def with_flag(qs: QuerySet[Claim], code: str) -> QuerySet[Claim]:
+    """Annotate `has_flag`: whether the claim's current version carries an open flag of this code (a subquery)."""
+    flagged = ClaimFlag.objects.open().filter(claim=OuterRef("pk"), version=OuterRef("version"), code=code)
+    return qs.annotate(has_flag=Exists(flagged))

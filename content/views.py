@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from content import diffing
+from content import diffing, flagging
 from content.actions import import_article, merge_with_next, split_claim
 from content.exceptions import DuplicateImport, NotAllowed, StaleVersion
 from content.forms import ImportForm, MergeForm, RenameForm, ReviseForm, SplitForm
 from content.importing import ImportRejected
-from content.models import Claim, ClaimStatus
+from content.models import Claim, ClaimStatus, FlagCode
 from content.permissions import get_article_for_user, get_claim_for_user, visible_articles
 from content.roles import can_edit_article, can_edit_claim, can_import
 
@@ -71,8 +71,10 @@ def article_import(request: HttpRequest) -> HttpResponse:
 @login_required
 def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     article = get_article_for_user(request.user, pk)
-    claims = Claim.objects.live().order_by("position").prefetch_related("citations")
-    sections = article.sections.order_by("position").prefetch_related(Prefetch("claims", queryset=claims))
+    # `risk` on each claim: its open risk flags (info flags are one click away, on the claim page).
+    claims = flagging.with_risk(Claim.objects.live()).order_by("position").prefetch_related("citations")
+    claims = flagging.with_flag(claims, FlagCode.HARMS_OMITTED)
+    sections = list(article.sections.order_by("position").prefetch_related(Prefetch("claims", queryset=claims)))
     counts = dict(article.claims.values_list("status").annotate(n=Count("id")).order_by())
     return render(
         request,
@@ -82,6 +84,8 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections,
             "counts": [(s, counts.get(s.value, 0)) for s in ClaimStatus if counts.get(s.value)],
             "can_edit": can_edit_article(request.user, article),
+            # An article-level rule, raised on the claims it concerns: shown once, above them.
+            "harms_omitted": any(getattr(c, "has_flag", False) for section in sections for c in section.claims.all()),
         },
     )
 

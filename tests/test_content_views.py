@@ -591,3 +591,29 @@ def test_it_shows_an_article_of_20_claims_in_as_many_queries_as_2(author: User) 
     assert queries(lambda: client.get(f"/articles/{small.pk}/")) == queries(
         lambda: client.get(f"/articles/{large.pk}/")
     )
+
+
+BENEFITS_ONLY = (
+    "Melatonin and sleep\n\n"
+    "Melatonin tablets improve sleep quality in adults with insomnia.\n\n"
+    "Most people sleep in a bedroom.\n"
+)
+
+
+def test_it_shows_each_claims_risk_flags_on_the_article_page(author: User) -> None:
+    article = import_text(author, BENEFITS_ONLY)
+    page = client_for(author).get(f"/articles/{article.pk}/").content.decode()
+    assert "risk flag" in page
+
+
+def test_it_shows_an_article_that_claims_benefits_without_harms_once(author: User) -> None:
+    article = import_text(author, BENEFITS_ONLY)
+    page = client_for(author).get(f"/articles/{article.pk}/").content.decode()
+    assert page.count("Benefits without harms:") == 1
+
+
+def test_it_shows_no_harms_notice_when_the_article_mentions_side_effects(author: User) -> None:
+    text = BENEFITS_ONLY + "\nMelatonin can cause side effects such as headaches.\n"
+    article = import_text(author, text)
+    page = client_for(author).get(f"/articles/{article.pk}/").content.decode()
+    assert "Benefits without harms:" not in page
