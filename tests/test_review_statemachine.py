@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from content.bulk import create_claim
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
 from content.models import RETURNABLE, REVISABLE, Article, Claim, ClaimStatus, ClaimVersion, Reference, content_hash
-from review.actions import record_review, signing_locked
+from review.actions import UNAPPROVABLE_GRADES, record_review, signing_locked
 from review.management.commands.seed_demo import load_vocabulary, system_user
 from review.models import (
     DEFAULT_MEANING,
@@ -211,7 +211,9 @@ class ReviewLifecycle(RuleBasedStateMachine):
         c, user = self.fresh(), self.people[who]
         version = c.version - 1 if stale and c.version > 1 else c.version
         signed = decision in SIGNED_DECISIONS
-        if c.status != ClaimStatus.IN_REVIEW:
+        if decision == Decision.APPROVE and grade in UNAPPROVABLE_GRADES:
+            expected = "invalid"  # input is checked before anything else
+        elif c.status != ClaimStatus.IN_REVIEW:
             expected = "wrong_state"
         elif version != c.version:
             expected = "stale"
