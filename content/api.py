@@ -8,7 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -257,6 +264,30 @@ class StaleSerializer(serializers.Serializer[Any]):
     current_text = serializers.CharField()
 
 
+# What `mine` accepts: the usual spellings of a boolean in a query string.
+FLAG_VALUES = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List claims you may read",
+        parameters=[
+            OpenApiParameter("article", OpenApiTypes.INT, description="Only this article's claims."),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                enum=ClaimStatus.values,
+                description="Only claims in this status, e.g. `rejected`; any other value is a 400.",
+            ),
+            OpenApiParameter(
+                "mine",
+                OpenApiTypes.BOOL,
+                description="`1`: only claims of articles you own (with `status=rejected`: what you have to fix).",
+            ),
+        ],
+        responses={200: ClaimSerializer(many=True), 400: OpenApiResponse(description="A bad filter value.")},
+    )
+)
 class ClaimList(generics.ListAPIView[Claim]):
     serializer_class = ClaimSerializer
 
@@ -277,6 +308,12 @@ class ClaimList(generics.ListAPIView[Claim]):
             if wanted not in ClaimStatus.values:
                 raise ValidationError({"status": f"Must be one of {', '.join(ClaimStatus.values)}."})
             qs = qs.filter(status=wanted)
+        mine = self.request.query_params.get("mine")
+        if mine is not None:
+            if mine.lower() not in FLAG_VALUES:
+                raise ValidationError({"mine": "Must be 1 or 0."})
+            if FLAG_VALUES[mine.lower()]:
+                qs = qs.filter(article__owner=self.request.user.pk)
         return qs
 
 
@@ -335,6 +372,54 @@ class ClaimSubmit(APIView):
     def post(self, request: Request, pk: int) -> Response:
         claim = get_claim_for_user(request.user, pk)
         claim.submit(by=request.user)
+        return Response(ClaimSerializer(Claim.objects.for_list().get(pk=pk)).data)
+
+
+class RetireSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500, help_text="Why the claim is taken out of use; kept in its history.")
+
+
+class RefusalSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    status = serializers.CharField(help_text="The claim's status when it was refused.")
+
+
+class ClaimRetire(APIView):
+    @extend_schema(
+        summary="Retire a claim",
+        description="Takes the claim out of use for good (any status but retired); its history stays.",
+        request=RetireSerializer,
+        responses={
+            200: ClaimSerializer,
+            400: OpenApiResponse(description="No reason given."),
+            403: OpenApiResponse(description="Not the article's author."),
+            404: OpenApiResponse(description="No such claim, or not one you may read."),
+            409: OpenApiResponse(RefusalSerializer, description="Already retired."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        data = RetireSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim.retire(by=request.user, reason=data.validated_data["reason"])
+        return Response(ClaimSerializer(Claim.objects.for_list().get(pk=pk)).data)
+
+
+class ClaimRecall(APIView):
+    @extend_schema(
+        summary="Recall a submission",
+        description="Takes a claim in review back to draft, while no reviewer has opened or reviewed it.",
+        request=None,
+        responses={
+            200: ClaimSerializer,
+            403: OpenApiResponse(description="Not the article's author."),
+            404: OpenApiResponse(description="No such claim, or not one you may read."),
+            409: OpenApiResponse(RefusalSerializer, description="Not in review, or a reviewer already opened it."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        claim.recall(by=request.user)
         return Response(ClaimSerializer(Claim.objects.for_list().get(pk=pk)).data)
 
 

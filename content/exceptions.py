@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 class InvalidTransition(Exception):
     """The object is in the wrong state for this action (HTTP 409)."""
 
-    def __init__(self, action: str, status: str) -> None:
+    def __init__(self, action: str, status: str, why: str = "") -> None:
         self.action = action
         self.status = status
-        super().__init__(f"Cannot {action.replace('_', ' ')} a claim that is {status.replace('_', ' ')}.")
+        # `why` names what blocks the move when the status alone does not (e.g. a reviewer opened it).
+        message = f"Cannot {action.replace('_', ' ')} a claim that is {status.replace('_', ' ')}"
+        super().__init__(f"{message}: {why}." if why else f"{message}.")
 
 
 class NotAllowed(PermissionDenied):

@@ -8,6 +8,8 @@ claim_revised = Signal()
 claim_submitted = Signal()
 # kwargs: claim, by
 claim_retired = Signal()
+# kwargs: claim, by: the author took an unopened submission back to draft.
+claim_recalled = Signal()
 # kwargs: records, a list of (history row, the object it records), in the order written.
 # Sent by content.bulk, which writes simple-history rows itself (simple-history's own
 # post_create_historical_record is not sent for them); review.audit chains their events.

@@ -12,6 +12,8 @@ urlpatterns = [
     path("claims/<id:pk>/split/", views.claim_split, name="claim_split"),
     path("claims/<id:pk>/merge/", views.claim_merge, name="claim_merge"),
     path("claims/<id:pk>/submit/", views.claim_submit, name="claim_submit"),
+    path("claims/<id:pk>/retire/", views.claim_retire, name="claim_retire"),
+    path("claims/<id:pk>/recall/", views.claim_recall, name="claim_recall"),
     path("claims/<id:pk>/history/", views.claim_history, name="claim_history"),
 ]
 
@@ -22,5 +24,7 @@ api_urlpatterns = [
     path("claims/<id:pk>/", api.ClaimDetail.as_view(), name="api_claim"),
     path("claims/<id:pk>/versions/", api.ClaimVersions.as_view(), name="api_claim_versions"),
     path("claims/<id:pk>/submit/", api.ClaimSubmit.as_view(), name="api_claim_submit"),
+    path("claims/<id:pk>/retire/", api.ClaimRetire.as_view(), name="api_claim_retire"),
+    path("claims/<id:pk>/recall/", api.ClaimRecall.as_view(), name="api_claim_recall"),
     path("triage/rules/", api.TriageRules.as_view(), name="api_triage_rules"),
 ]

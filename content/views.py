@@ -1,4 +1,4 @@
-"""Author pages: import, read, revise, split/merge, submit and history."""
+"""Author pages: import, read, revise, split/merge, submit, recall, retire and history."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from content import diffing, flagging
 from content.actions import import_article, merge_with_next, split_claim
 from content.exceptions import DuplicateImport, NotAllowed, StaleVersion
-from content.forms import ImportForm, MergeForm, RenameForm, ReviseForm, SplitForm
+from content.forms import ImportForm, MergeForm, RenameForm, RetireForm, ReviseForm, SplitForm
 from content.importing import ImportRejected
 from content.models import Claim, ClaimStatus, FlagCode
 from content.permissions import get_article_for_user, get_claim_for_user, visible_articles
@@ -228,6 +228,40 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
     claim.submit(by=request.user)
     messages.success(request, f"Claim #{claim.pk} v{claim.version} is in review.")
     return redirect("article_detail", pk=claim.article_id)
+
+
+def _named(claim: Claim) -> str:
+    """How a flash message names a claim: its number and the start of its text."""
+    text = " ".join(claim.text.split())
+    return f"claim #{claim.pk} “{text[:60]}{'…' if len(text) > 60 else ''}”"
+
+
+@require_POST
+@login_required
+def claim_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    if not can_edit_claim(request.user, claim):
+        raise NotAllowed("Only the article's author may retire its claims.")
+    form = RetireForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Say why you are retiring {_named(claim)}.")
+        return redirect("article_detail", pk=claim.article_id)
+    try:
+        claim.retire(by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Retired {_named(claim)}; its history stays.")
+    return redirect("article_detail", pk=claim.article_id)
+
+
+@require_POST
+@login_required
+def claim_recall(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    claim.recall(by=request.user)
+    messages.success(request, f"Recalled {_named(claim)} from review; v{claim.version} is a draft again.")
+    return redirect("claim_detail", pk=claim.pk)
 
 
 @require_GET

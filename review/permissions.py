@@ -19,7 +19,7 @@ W = TypeVar("W", bound=Withdrawable)
 
 
 def available_actions(claim: Claim, user: Any) -> set[str]:
-    """The actions the UI offers: revise, split, merge, submit, retire, review.
+    """The actions the UI offers: revise, split, merge, submit, recall, retire, review.
 
     "review" means the user may record a review of the current version. Whether
     they may *sign* it (approve/reject) also depends on separation of duties,
@@ -31,6 +31,10 @@ def available_actions(claim: Claim, user: Any) -> set[str]:
             actions |= {"revise", "split", "merge"}
         if claim.status == ClaimStatus.DRAFT:
             actions.add("submit")
+        if claim.status == ClaimStatus.IN_REVIEW:
+            # Offered while in review; Claim.recall refuses (409) once a reviewer opened it,
+            # which costs queries the page need not spend for every claim.
+            actions.add("recall")
         if claim.status != ClaimStatus.RETIRED:
             actions.add("retire")
     if is_reviewer(user) and claim.status == ClaimStatus.IN_REVIEW:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -354,6 +355,46 @@ class Claim(models.Model):
             claim.submitted_at = timezone.now()
             claim._save_as(by, f"Submitted version {claim.version} for review")
             transaction.on_commit(lambda: signals.claim_submitted.send(Claim, claim=claim, by=by))
+        self.refresh_from_db()
+        return claim
+
+    def opened_in_review(self) -> bool:
+        """Has a reviewer started on this submission: opened its review page, or reviewed this version this round?
+
+        Review's tables are read by name (content never imports review): a ClaimOpen mark
+        made since the submission, or any Review of the current version in the current round.
+        An older mark is a tab left open in an earlier round, not work on this submission.
+        """
+        claim_open = apps.get_model("review", "ClaimOpen")
+        marks = claim_open.objects.filter(claim_id=self.pk)
+        if self.submitted_at is not None:
+            marks = marks.filter(opened_at__gte=self.submitted_at)
+        reviews = apps.get_model("review", "Review").objects.filter(
+            claim_id=self.pk, version=self.version, round=self.review_round
+        )
+        return bool(marks.exists() or reviews.exists())
+
+    def recall(self, *, by: Any) -> Claim:
+        """Take a submission back to draft while no reviewer has started on it.
+
+        1. Lock the row; refuse unless in review (409), or if `by` may not edit it (403).
+        2. Refuse once a reviewer opened it or reviewed this version (409): their work would be lost.
+        3. Back to draft, no submission time; send claim_recalled.
+        """
+        with transaction.atomic():
+            lock_chain()
+            claim = Claim.objects.select_for_update().get(pk=self.pk)
+            if claim.status != ClaimStatus.IN_REVIEW:
+                raise InvalidTransition("recall", claim.status)
+            if not roles.can_edit_claim(by, claim):
+                raise NotAllowed("Only the article's author may recall its claims.")
+            # Read under the row lock: a review recorded meanwhile locks the same row first.
+            if claim.opened_in_review():
+                raise InvalidTransition("recall", claim.status, "a reviewer has already opened it")
+            claim.status = ClaimStatus.DRAFT
+            claim.submitted_at = None
+            claim._save_as(by, f"Recalled version {claim.version} from review")
+            transaction.on_commit(lambda: signals.claim_recalled.send(Claim, claim=claim, by=by))
         self.refresh_from_db()
         return claim
 

@@ -223,14 +223,21 @@ def parse_weeks(value: str | None) -> int:
 # --- each person's open work ----------------------------------------------------------------------
 
 
+# What counts as sent back: the author has to act on it (revise it; a rejected claim may also be retired).
+SENT_BACK = [ClaimStatus.CHANGES_REQUESTED, ClaimStatus.REJECTED]
+
+
 def author_work(user: Any) -> dict[str, Any]:
-    """Claims sent back to me with the reviewer's note, and my articles with drafts still to submit."""
+    """Claims sent back to me (changes asked or rejected) with the reviewer's latest note, and my articles with drafts.
+
+    Still three queries: the rejections join the same list and counts by status, not new ones.
+    """
     asked = Review.objects.filter(
-        claim=OuterRef("pk"), version=OuterRef("version"), decision=Decision.REQUEST_CHANGES
+        claim=OuterRef("pk"), version=OuterRef("version"), decision__in=[Decision.REQUEST_CHANGES, Decision.REJECT]
     ).order_by("-created_at", "-id")
     mine = visible_claims(user).filter(Q(article__owner=user) | Q(author=user))
     changes = (
-        mine.filter(status=ClaimStatus.CHANGES_REQUESTED)
+        mine.filter(status__in=SENT_BACK)
         .select_related("article")
         .annotate(
             note=Subquery(asked.values("nuance_note")[:1]),
@@ -247,7 +254,7 @@ def author_work(user: Any) -> dict[str, Any]:
             drafts=Count("claims", filter=Q(claims__status=ClaimStatus.DRAFT)),
             in_review=Count("claims", filter=Q(claims__status=ClaimStatus.IN_REVIEW)),
             approved=Count("claims", filter=Q(claims__status=ClaimStatus.APPROVED)),
-            sent_back=Count("claims", filter=Q(claims__status=ClaimStatus.CHANGES_REQUESTED)),
+            sent_back=Count("claims", filter=Q(claims__status__in=SENT_BACK)),
         )
         .order_by("-drafts", "-created_at")[:LIST_LIMIT]
     )
