@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 
 from content import triage
-from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion, Reference
+from content.models import Article, Claim, ClaimFlag, ClaimStatus, ClaimVersion, Reference, cited_ids
 
 
 def as_cited(ref: Reference) -> triage.Cited:
@@ -86,7 +86,7 @@ def article_flags(
 
 def cited_works(version: ClaimVersion) -> list[triage.Cited]:
     """The works a version cites, with their current status (a retraction after the fact counts)."""
-    ids = [int(c["id"]) for c in version.citations if isinstance(c, dict) and c.get("id")]
+    ids = cited_ids(version.citations)
     refs = {r.pk: r for r in Reference.objects.filter(pk__in=ids)}
     return [as_cited(ref) for ref in (refs.get(pk) for pk in ids) if ref is not None]
 

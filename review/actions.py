@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from content.exceptions import InvalidTransition, NotAllowed
 from content.locking import lock_chain
-from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus
+from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, cited_ids
 from content.roles import is_reviewer
 from review import notifications
 from review.models.channels import Publication
@@ -80,7 +80,7 @@ class CitesRetracted(InvalidTransition):
 def retracted_citations(claim: Claim, version: int) -> list[str]:
     """Labels of the works this version cites (its snapshot) that are now marked retracted."""
     cv = ClaimVersion.objects.filter(claim=claim, version=version).only("citations").first()
-    ids = [int(c["id"]) for c in (cv.citations if cv else []) if isinstance(c, dict) and c.get("id")]
+    ids = cited_ids(cv.citations if cv else [])
     refs = Reference.objects.filter(pk__in=ids, status=ReferenceStatus.RETRACTED).order_by("label")
     return list(refs.values_list("label", flat=True))
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from content.evidence import mark_reference
 from content.locking import lock_chain
-from content.models import Claim, ClaimVersion, Reference, ReferenceStatus
+from content.models import Claim, ClaimVersion, Reference, ReferenceStatus, cited_ids
 from review import notifications
 from review.models import Publication
 from review.publishing.actions import withdraw_publication
@@ -51,7 +51,7 @@ def _cites(claim_id: int, version: int | None, cited: Reference) -> bool:
     if version is None:
         return False
     cv = ClaimVersion.objects.filter(claim_id=claim_id, version=version).only("citations").first()
-    return cv is not None and any(c.get("id") == cited.pk for c in cv.citations or [])
+    return cv is not None and cited.pk in cited_ids(cv.citations)
 
 
 def return_to_review(claim: Claim, *, reason: str, by: Any, cited: Reference | None = None) -> bool:

@@ -57,6 +57,11 @@ def version_hash(text: str, citations: Iterable[Any]) -> str:
     return content_hash(text, [str(c.get("key", "")) for c in citations or [] if isinstance(c, dict)])
 
 
+def cited_ids(citations: Iterable[Any] | None) -> list[int]:
+    """The Reference ids a version's citation snapshot names, in its order."""
+    return [int(c["id"]) for c in citations or [] if isinstance(c, dict) and c.get("id")]
+
+
 def unstorable(text: str) -> str | None:
     """Why the database cannot store `text` as it is, or None.
 

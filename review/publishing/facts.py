@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, version_hash
+from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, cited_ids, version_hash
 from review.models import (
     Channel,
     Decision,
@@ -171,13 +171,12 @@ def flat_failures(failures: dict[int, list[str]]) -> list[str]:
 
 
 def _read_retractions(facts: dict[tuple[int, int], VersionFacts]) -> None:
-    cited = {int(c["id"]) for vf in facts.values() for c in vf.citations if isinstance(c, dict) and c.get("id")}
+    cited = {pk for vf in facts.values() for pk in cited_ids(vf.citations)}
     retracted = dict(
         Reference.objects.filter(pk__in=cited, status=ReferenceStatus.RETRACTED).values_list("pk", "label")
     )
     for vf in facts.values():
-        ids = [int(c["id"]) for c in vf.citations if isinstance(c, dict) and c.get("id")]
-        vf.retracted = [retracted[pk] for pk in ids if pk in retracted]
+        vf.retracted = [retracted[pk] for pk in cited_ids(vf.citations) if pk in retracted]
 
 
 def contributors_of(claims: Iterable[Claim]) -> dict[int, set[int]]:

@@ -11,7 +11,7 @@ from django import template
 
 from content.diffing import word_diff
 from content.library import current_link, current_matches, may_link
-from content.models import Claim, ClaimFlag, ClaimStatus, ClaimVersion, FlagSeverity, Reference
+from content.models import Claim, ClaimFlag, ClaimStatus, ClaimVersion, FlagSeverity, Reference, cited_ids
 from content.roles import is_reviewer
 from review.models import Review
 
@@ -79,7 +79,7 @@ def cited_as_signed(claim: Claim) -> list[dict[str, Any]]:
     """
     cv = ClaimVersion.objects.filter(claim=claim, version=claim.version).only("citations").first()
     snapshot = [c for c in (cv.citations if cv else []) if isinstance(c, dict) and c.get("id")]
-    live = {ref.pk: ref for ref in Reference.objects.filter(pk__in=[int(c["id"]) for c in snapshot])}
+    live = {ref.pk: ref for ref in Reference.objects.filter(pk__in=cited_ids(snapshot))}
     cited = []
     for c in snapshot:
         ref = live.get(int(c["id"]))
