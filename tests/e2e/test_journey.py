@@ -141,7 +141,7 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     article = Article.objects.get(title="Sleep and Mood")
     first, _second, third = article.claims.order_by("position")
     assert "Share this article" not in page.content()
-    page.locator(f"#claim-{first.pk} summary").click()
+    page.locator(f"#claim-{first.pk} summary", has_text="Merge with next").click()
     page.get_by_label("Why merge?").first.fill("The importer split one thought in two")
     page.locator(f"#claim-{first.pk}").get_by_role("button", name="Merge").click()
     page.get_by_text("Merged the claim with the next one").wait_for()
