@@ -200,38 +200,43 @@ def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "review/publish_article.html", context, status=status)
 
 
-@require_POST
-@login_required
-def publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    pub = get_publication_for_user(request.user, pk)
+def _withdraw_posted(request: HttpRequest, withdraw: Callable[[str], str], fallback: str) -> HttpResponse:
+    """The shared half of both withdraw forms: role, reason, then the verb; back to where the form was."""
     if not can_publish(request.user):
         raise NotAllowed("Only publishers withdraw from channels.")
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return error_page(request, 400, "Say why this is withdrawn.")
     try:
-        withdraw_publication(pub, by=request.user, reason=form.cleaned_data["reason"])
+        done = withdraw(form.cleaned_data["reason"])
     except ValidationError as exc:
         return error_page(request, 400, " ".join(exc.messages))
-    messages.success(request, f"Withdrew claim #{pub.claim_id} version {pub.version} from {pub.channel.name}.")
-    return back(request, reverse("claim_publish", args=[pub.claim_id]))
+    messages.success(request, done)
+    return back(request, fallback)
+
+
+@require_POST
+@login_required
+def publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    pub = get_publication_for_user(request.user, pk)
+
+    def withdraw(reason: str) -> str:
+        withdraw_publication(pub, by=request.user, reason=reason)
+        return f"Withdrew claim #{pub.claim_id} version {pub.version} from {pub.channel.name}."
+
+    return _withdraw_posted(request, withdraw, reverse("claim_publish", args=[pub.claim_id]))
 
 
 @require_POST
 @login_required
 def article_publication_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     ap = get_article_publication_for_user(request.user, pk)
-    if not can_publish(request.user):
-        raise NotAllowed("Only publishers withdraw from channels.")
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return error_page(request, 400, "Say why this is withdrawn.")
-    try:
-        withdraw_article_publication(ap, by=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        return error_page(request, 400, " ".join(exc.messages))
-    messages.success(request, f"Withdrew “{ap.article.title}” from {ap.channel.name}.")
-    return back(request, reverse("article_publish", args=[ap.article_id]))
+
+    def withdraw(reason: str) -> str:
+        withdraw_article_publication(ap, by=request.user, reason=reason)
+        return f"Withdrew “{ap.article.title}” from {ap.channel.name}."
+
+    return _withdraw_posted(request, withdraw, reverse("article_publish", args=[ap.article_id]))
 
 
 @require_GET
