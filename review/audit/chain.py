@@ -82,10 +82,6 @@ SYSTEM_USERNAME = "system"
 GENESIS = "0" * 64
 
 
-# Writers take the chain lock first, before any row lock (see content.locking).
-lock = lock_chain
-
-
 def system_user() -> Any:
     """The named actor for writes outside a request (commands, fixtures, tasks): inactive, no usable password."""
     user_model = get_user_model()
