@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -322,6 +323,35 @@ def _publications(qs: QuerySet[Publication]) -> QuerySet[Publication]:
     return qs.select_related("claim", "channel", "published_by", "withdrawn_by").order_by("-published_at", "-id")
 
 
+def _published(
+    request: Request, publish: Callable[[Channel], tuple[Any, bool]], answer: Callable[[int], Any]
+) -> Response:
+    """The shared half of both publish endpoints: the channel, the verb, then 201 (new) or 200 (already live)."""
+    data = PublishSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        published, created = publish(data.validated_data["channel"])
+    except PolicyRefused as exc:
+        return refused(exc)
+    return Response(answer(published.pk), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _withdrawn(request: Request, withdraw: Callable[[str], Any], answer: Callable[[], Any]) -> Response:
+    """The shared half of both withdraw endpoints: the reason, the verb, then the record as it is now."""
+    data = WithdrawSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    withdraw(data.validated_data["reason"])
+    return Response(answer())
+
+
+def _publication_json(pk: int) -> Any:
+    return PublicationSerializer(_publications(Publication.objects.filter(pk=pk)).get()).data
+
+
+def _article_publication_json(pk: int) -> Any:
+    return ArticlePublicationSerializer(_article_publications(ArticlePublication.objects.filter(pk=pk)).get()).data
+
+
 class ClaimPublications(APIView):
     @extend_schema(responses=PublicationSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -334,24 +364,18 @@ class ClaimPublications(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         claim = get_claim_for_user(request.user, pk)
-        data = PublishSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            pub, created = publish_claim(claim, data.validated_data["channel"], by=request.user)
-        except PolicyRefused as exc:
-            return refused(exc)
-        body = PublicationSerializer(_publications(Publication.objects.filter(pk=pub.pk)).get()).data
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return _published(request, lambda channel: publish_claim(claim, channel, by=request.user), _publication_json)
 
 
 class PublicationWithdraw(APIView):
     @extend_schema(request=WithdrawSerializer, responses={200: PublicationSerializer})
     def post(self, request: Request, pk: int) -> Response:
         pub = get_publication_for_user(request.user, pk)
-        data = WithdrawSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        withdraw_publication(pub, by=request.user, reason=data.validated_data["reason"])
-        return Response(PublicationSerializer(_publications(Publication.objects.filter(pk=pk)).get()).data)
+        return _withdrawn(
+            request,
+            lambda reason: withdraw_publication(pub, by=request.user, reason=reason),
+            lambda: _publication_json(pub.pk),
+        )
 
 
 def _article_publications(qs: QuerySet[ArticlePublication]) -> QuerySet[ArticlePublication]:
@@ -371,22 +395,17 @@ class ArticlePublications(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         article = get_article_for_user(request.user, pk)
-        data = PublishSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            ap, changed = publish_article(article, data.validated_data["channel"], by=request.user)
-        except PolicyRefused as exc:
-            return refused(exc)
-        body = ArticlePublicationSerializer(_article_publications(ArticlePublication.objects.filter(pk=ap.pk)).get())
-        return Response(body.data, status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
+        return _published(
+            request, lambda channel: publish_article(article, channel, by=request.user), _article_publication_json
+        )
 
 
 class ArticlePublicationWithdraw(APIView):
     @extend_schema(request=WithdrawSerializer, responses={200: ArticlePublicationSerializer})
     def post(self, request: Request, pk: int) -> Response:
         ap = get_article_publication_for_user(request.user, pk)
-        data = WithdrawSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        withdraw_article_publication(ap, by=request.user, reason=data.validated_data["reason"])
-        rows = _article_publications(ArticlePublication.objects.filter(pk=pk))
-        return Response(ArticlePublicationSerializer(rows.get()).data)
+        return _withdrawn(
+            request,
+            lambda reason: withdraw_article_publication(ap, by=request.user, reason=reason),
+            lambda: _article_publication_json(ap.pk),
+        )
