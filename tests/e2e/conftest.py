@@ -6,8 +6,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("E2E_OUTPUT", Path(__file__).resolve().parents[2] / "test-results" / "e2e"))
@@ -24,6 +27,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(skip)
+
+
+class SerialWSGIServer(WSGIServer):
+    """Serves one request at a time (Django then answers each with Connection: close)."""
+
+    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def serial_live_server_on_memory_sqlite() -> Iterator[None]:
+    """On in-memory SQLite every live-server request uses the test's own connection, so two
+    requests at once (a page's background fetch beside a navigation) would interleave their
+    transactions on it and break the database for later tests; there, serve them in turn."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = SerialWSGIServer
+    yield
+    LiveServerThread.server_class = threaded
 
 
 @pytest.fixture(scope="session")
