@@ -17,6 +17,7 @@ from content.models import Claim, ClaimStatus, ClaimVersion, Reference, Referenc
 from content.roles import is_reviewer
 from review import notifications
 from review.models.channels import Publication
+from review.models.operations import open_recertification
 from review.models.reviews import (
     MEANINGS,
     SIGNED_DECISIONS,
@@ -260,20 +261,26 @@ def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
         signature._history_user = reviewer  # type: ignore[attr-defined]
         signature._change_reason = f"Signed version {version}"  # type: ignore[attr-defined]
         signature.save()
-        if decision == Decision.APPROVE:
-            _renew_publications(locked, version, reviewer, now)
+    recertification = open_recertification(locked)
+    if decision == Decision.APPROVE and recertification is None:
+        _renew_publications(locked, version, reviewer, now)
 
     if decision == Decision.REQUEST_CHANGES:
         locked.request_changes(by=reviewer, version=version)
     elif decision == Decision.REJECT:
         locked.reject(by=reviewer, version=version)
     else:
-        locked.approve(
+        approved = locked.approve(
             by=reviewer,
             version=version,
             signatures=intact_approvals(locked),
             needed=signatures_required(evidence_grade, nuance_tags),
         )
+        # A re-certification renews the live publications only once it has approved the version.
+        if approved and recertification is not None:
+            _renew_publications(locked, version, reviewer, now)
+    if recertification is not None and (decision != Decision.APPROVE or locked.status == ClaimStatus.APPROVED):
+        recertification.close(locked.status, by=reviewer, at=now)
 
     transaction.on_commit(lambda: notifications.review_recorded(review.pk))
     return review

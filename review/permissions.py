@@ -19,7 +19,7 @@ W = TypeVar("W", bound=Withdrawable)
 
 
 def available_actions(claim: Claim, user: Any) -> set[str]:
-    """The actions the UI offers: revise, split, merge, submit, recall, retire, review.
+    """The actions the UI offers: revise, split, merge, submit, recall, retire, review, recertify.
 
     "review" means the user may record a review of the current version. Whether
     they may *sign* it (approve/reject) also depends on separation of duties,
@@ -39,6 +39,8 @@ def available_actions(claim: Claim, user: Any) -> set[str]:
             actions.add("retire")
     if is_reviewer(user) and claim.status == ClaimStatus.IN_REVIEW:
         actions.add("review")
+    if is_reviewer(user) and claim.status == ClaimStatus.APPROVED and claim.approved_version == claim.version:
+        actions.add("recertify")
     return actions
 
 

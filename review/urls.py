@@ -2,6 +2,8 @@ from django.urls import path
 
 from review import api, views
 from review.dashboard import views as dashboard_views
+from review.operations import api as operations_api
+from review.operations import views as operations_views
 
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
@@ -10,9 +12,12 @@ urlpatterns = [
     path("claims/<id:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<id:pk>/review/", views.claim_review, name="claim_review"),
     path("claims/<id:pk>/review/open/", views.claim_review_open, name="claim_review_open"),
+    path("claims/<id:pk>/recertify/", operations_views.claim_recertify, name="claim_recertify"),
 ]
 
 api_urlpatterns = [
     path("claims/<id:pk>/reviews/", api.ClaimReviews.as_view(), name="api_claim_reviews"),
     path("review-queue/", api.ReviewQueue.as_view(), name="api_review_queue"),
+    path("claims/<id:pk>/recertify/", operations_api.ClaimRecertify.as_view(), name="api_claim_recertify"),
+    path("due/", operations_api.DueList.as_view(), name="api_due"),
 ]

@@ -3,6 +3,7 @@
 - `reviews`: evidence grades, nuance tags, reviews and their e-signatures, refused attempts.
 - `channels`: channels, publications, feed keys and webhooks.
 - `audit`: the chained audit events and verification runs.
+- `operations`: re-certification rounds and approval reminders.
 """
 
 from review.models.audit import AuditEvent, AuditVerification
@@ -18,6 +19,12 @@ from review.models.channels import (
     Withdrawable,
     hash_channel_key,
     new_webhook_secret,
+)
+from review.models.operations import (
+    ApprovalReminder,
+    Recertification,
+    RecertificationOutcome,
+    held_by_recertification,
 )
 from review.models.reviews import (
     DEFAULT_MEANING,
@@ -53,6 +60,7 @@ __all__ = [
     "SIGNED_DECISIONS",
     "STANDARD_MEANINGS",
     "AlreadySigned",
+    "ApprovalReminder",
     "ArticlePublication",
     "Audience",
     "AuditEvent",
@@ -66,6 +74,8 @@ __all__ = [
     "EvidenceType",
     "NuanceTag",
     "Publication",
+    "Recertification",
+    "RecertificationOutcome",
     "Refusal",
     "RefusalKind",
     "Review",
@@ -77,6 +87,7 @@ __all__ = [
     "WebhookEndpoint",
     "Withdrawable",
     "hash_channel_key",
+    "held_by_recertification",
     "meaning_for",
     "needs_extra_signature",
     "new_webhook_secret",

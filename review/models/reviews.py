@@ -153,9 +153,14 @@ def serving_rounds(reviews: Iterable[Review]) -> dict[tuple[int, int], int]:
     and until someone reviews the version in it, the approvals of the round before still speak
     for what is live (a superseded work's claims stay on their channels). The first review in
     the new round, of any decision, takes over: approvals then come from the new round alone.
+    A re-certification round is the exception: it takes over only once it approved the version
+    again (reviews read with `held` annotated, see `Recertification`), so the approval it renews
+    keeps serving until its own expiry whatever the round decides.
     """
     latest: dict[tuple[int, int], int] = {}
     for review in reviews:
+        if getattr(review, "held", False):
+            continue
         key = (review.claim_id, review.version)
         latest[key] = max(latest.get(key, 0), review.round)
     return latest

@@ -16,6 +16,7 @@ from review.models import (
     EvidenceGrade,
     Review,
     Signature,
+    held_by_recertification,
     serving_rounds,
 )
 from review.publishing.policy import (
@@ -105,6 +106,7 @@ def version_facts(
             facts[key] = VersionFacts(cv.claim_id, cv.version, cv.text, cv.content_hash, list(cv.citations or []))
     reviews = list(
         Review.objects.filter(claim_id__in=claim_ids, version__in=versions)
+        .annotate(held=held_by_recertification())
         .select_related("signature")
         .prefetch_related("nuance_tags")
         .order_by("created_at", "id")
