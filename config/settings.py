@@ -47,6 +47,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_int_item(name: str, item: str) -> int:
+    """One item of an integer list setting (a positive number of days)."""
+    if not item.isascii() or not item.isdigit() or int(item) < 1:
+        raise ImproperlyConfigured(f"{name} must list positive whole numbers, got {item!r}")
+    return int(item)
+
+
 def development_key(path: Path) -> str:
     """The random key stored at `path`, made on first use: readable by this user only (0600).
 
@@ -385,6 +392,13 @@ VETTED_SIGNATURES_HIGH_RISK = env_int("VETTED_SIGNATURES_HIGH_RISK", 2)
 # only signer, superusers included. Off only for a one-person install.
 VETTED_FOUR_EYES_PUBLICATION = env_bool("VETTED_FOUR_EYES_PUBLICATION", True)
 VETTED_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# Where people reach this install, for links in e-mails (no trailing slash).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reminders before a live publication's approval falls due: these many days before, then daily
+# from the last of them to the due date (`manage.py send_reminders`, from cron or with --every).
+VETTED_REMINDER_DAYS = sorted(
+    {env_int_item("VETTED_REMINDER_DAYS", d) for d in env_list("VETTED_REMINDER_DAYS", "14,3")}
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 

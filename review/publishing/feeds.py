@@ -241,7 +241,12 @@ class DueItem:
 
 
 def due_for_review(user: Any, now: datetime, within_days: int = 30) -> list[DueItem]:
-    """Live publications whose approval has expired (they are off their feeds) or expires soon.
+    """Live publications the user may see whose approval has expired (they are off their feeds) or expires soon."""
+    return falling_due(Publication.objects.filter(claim__in=visible_claims(user)), now, within_days)
+
+
+def falling_due(publications: QuerySet[Publication], now: datetime, within_days: int) -> list[DueItem]:
+    """`due_for_review` over any set of publications, soonest first (the reminders read them all).
 
     One query whatever the number of rows: each channel's own interval becomes one OR branch.
     """
@@ -253,7 +258,7 @@ def due_for_review(user: Any, now: datetime, within_days: int = 30) -> list[DueI
     for channel in channels:
         branches |= Q(channel_id=channel.pk, approved_at__lte=horizon - timedelta(days=channel.review_interval_days))
     pubs = (
-        Publication.objects.filter(withdrawn_at__isnull=True, claim__in=visible_claims(user))
+        publications.filter(withdrawn_at__isnull=True)
         .exclude(claim__status=ClaimStatus.RETIRED)
         .filter(branches)
         .select_related("claim__article", "channel")
