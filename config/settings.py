@@ -392,6 +392,8 @@ VETTED_SIGNATURES_HIGH_RISK = env_int("VETTED_SIGNATURES_HIGH_RISK", 2)
 # only signer, superusers included. Off only for a one-person install.
 VETTED_FOUR_EYES_PUBLICATION = env_bool("VETTED_FOUR_EYES_PUBLICATION", True)
 VETTED_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# A review assignment is due this many working days after it is made, unless it says otherwise.
+VETTED_ASSIGNMENT_DAYS = env_int("VETTED_ASSIGNMENT_DAYS", 5)
 # Where people reach this install, for links in e-mails (no trailing slash).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Reminders before a live publication's approval falls due: these many days before, then daily

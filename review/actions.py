@@ -34,6 +34,7 @@ from review.models.reviews import (
     meaning_for,
     signatures_required,
 )
+from review.operations.assignments import complete_for_review
 
 THROTTLE_FAILURES = 5
 
@@ -244,6 +245,7 @@ def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
     review._change_reason = f"{Decision(decision).label} of version {version}"  # type: ignore[attr-defined]
     review.save()
     review.nuance_tags.set(nuance_tags)
+    complete_for_review(review)
     if decision in SIGNED_DECISIONS:
         signed_meaning = meaning_for(decision, submitted.signature_meaning)
         assert signed_meaning is not None  # validated by ReviewInput.validate

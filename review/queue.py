@@ -12,7 +12,7 @@ from django.utils import timezone
 from content.flagging import with_risk
 from content.models import Claim, ClaimStatus
 from content.permissions import visible_claims
-from review.models import Review
+from review.models import Assignment, Review
 
 
 def status_counts(user: Any) -> list[tuple[str, str, int]]:
@@ -25,8 +25,9 @@ def status_counts(user: Any) -> list[tuple[str, str, int]]:
 def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
     """In-review claims, oldest submission first, with the queue's (already validated) filters.
 
-    Each claim carries `approvals` (signatures on its current version) and
-    `signed_by_me`, as subqueries, so the list costs the same for 2 or 200 rows.
+    Claims assigned to this reviewer come first. Each claim carries `approvals` (signatures on its
+    current version), `signed_by_me` and `assigned_to_me`, as subqueries, so the list costs the
+    same for 2 or 200 rows.
     Grade and tag filters match the latest review of the current version (and review round).
     """
     approvals_of_current = (
@@ -40,8 +41,10 @@ def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
         .annotate(
             approvals=Coalesce(Subquery(approvals_of_current, output_field=IntegerField()), 0),
             signed_by_me=Exists(mine),
+            # Work assigned to this reviewer (the claim, or its article) comes before the shared queue.
+            assigned_to_me=Exists(Assignment.objects.for_claims_of(user)),
         )
-        .order_by("submitted_at", "id")
+        .order_by("-assigned_to_me", "submitted_at", "id")
     )
     if filters.get("article"):
         qs = qs.filter(article_id=filters["article"])
@@ -63,7 +66,7 @@ def queue_queryset(user: Any, filters: dict[str, Any]) -> QuerySet[Claim]:
     # triage: `risk` counts open flags on the current version (a subquery); ?sort=risk orders by it.
     qs = with_risk(qs)
     if filters.get("sort") == "risk":
-        qs = qs.order_by(F("risk").desc(), "submitted_at", "id")
+        qs = qs.order_by(F("assigned_to_me").desc(), F("risk").desc(), "submitted_at", "id")
     return qs
 
 

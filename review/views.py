@@ -29,6 +29,7 @@ from content.roles import is_reviewer
 from review.actions import ReviewInput, submit_review
 from review.forms import QueueFilterForm, ReviewForm
 from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused
+from review.operations.views import assignment_context
 from review.permissions import available_actions, can_sign
 from review.queue import next_in_queue, queue_queryset, status_counts
 
@@ -177,7 +178,8 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
 @login_required
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
-    return render(request, "review/claim_detail.html", _claim_context(request, claim))
+    context = _claim_context(request, claim) | assignment_context(claim, request.user)
+    return render(request, "review/claim_detail.html", context)
 
 
 def _kept_form(claim: Claim, data: dict[str, Any]) -> ReviewForm:

@@ -130,7 +130,7 @@ def test_the_command_reports_and_refuses_a_bad_interval(live: Claim) -> None:
     assert out.getvalue().startswith("Queued 1 reminders: publication")
     out = StringIO()
     call_command("send_reminders", stdout=out)
-    assert out.getvalue() == "Queued 0 reminders.\n"
+    assert out.getvalue() == "Queued 0 reminders.\nQueued 0 overdue notices.\n"
     with pytest.raises(CommandError, match="--every"):
         call_command("send_reminders", "--every", "0")
 

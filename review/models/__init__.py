@@ -3,7 +3,7 @@
 - `reviews`: evidence grades, nuance tags, reviews and their e-signatures, refused attempts.
 - `channels`: channels, publications, feed keys and webhooks.
 - `audit`: the chained audit events and verification runs.
-- `operations`: re-certification rounds and approval reminders.
+- `operations`: re-certification rounds, approval reminders and review assignments.
 """
 
 from review.models.audit import AuditEvent, AuditVerification
@@ -22,6 +22,8 @@ from review.models.channels import (
 )
 from review.models.operations import (
     ApprovalReminder,
+    Assignment,
+    AssignmentState,
     Recertification,
     RecertificationOutcome,
     held_by_recertification,
@@ -62,6 +64,8 @@ __all__ = [
     "AlreadySigned",
     "ApprovalReminder",
     "ArticlePublication",
+    "Assignment",
+    "AssignmentState",
     "Audience",
     "AuditEvent",
     "AuditVerification",

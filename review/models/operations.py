@@ -132,3 +132,90 @@ class ApprovalReminder(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder {self.slot} for publication {self.publication_id} (due {self.due:%Y-%m-%d})"
+
+
+class AssignmentState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class AssignmentQuerySet(GovernedQuerySet["Assignment"]):
+    def open(self) -> AssignmentQuerySet:
+        return self.filter(state=AssignmentState.OPEN)
+
+    def for_claims_of(self, user: Any) -> AssignmentQuerySet:
+        """Open tasks of this person: named, on a claim (`OuterRef("pk")` is the claim) or its article."""
+        return self.open().filter(assignee=user.pk).filter(Q(claim=OuterRef("pk")) | Q(article=OuterRef("article_id")))
+
+
+class Assignment(models.Model):
+    """A review task: a claim or a whole article, for a named reviewer or offered to a group, by a date.
+
+    Offered to a group, it has no assignee until one member accepts it (the first to accept takes
+    it). Handing it on changes the assignee with a note (the history keeps who had it). It is done
+    once the assignee records a review of the claim, or of every claim of the article in review.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments")
+    article = models.ForeignKey(
+        "content.Article", on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )
+    group = models.ForeignKey(
+        "auth.Group", on_delete=models.PROTECT, null=True, blank=True, help_text="Offered to its members."
+    )
+    due = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=AssignmentState.choices, default=AssignmentState.OPEN)
+    note = models.TextField(blank=True, help_text="The latest hand-over note, or the assigner's.")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Overdue escalation: first the assignee (or the group), then the person who assigned it.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due", "id"]
+        indexes = [models.Index(fields=["state", "assignee", "due"], name="assignment_open_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(claim__isnull=False, article__isnull=True) | Q(claim__isnull=True, article__isnull=False),
+                name="assignment_claim_xor_article",
+            ),
+            models.CheckConstraint(
+                condition=Q(assignee__isnull=False) | Q(group__isnull=False), name="assignment_has_someone"
+            ),
+            models.CheckConstraint(condition=Q(state__in=AssignmentState.values), name="assignment_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        what = f"claim {self.claim_id}" if self.claim_id else f"article {self.article_id}"
+        return f"Assignment {self.pk}: {what} due {self.due:%Y-%m-%d} ({self.state})"
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == AssignmentState.OPEN and timezone.now() >= self.due
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.pk,
+            "claim": self.claim_id,
+            "article": self.article_id,
+            "assignee": self.assignee_id,
+            "group": self.group.name if self.group_id and self.group else None,
+            "due": self.due.isoformat(),
+            "state": self.state,
+            "overdue": self.overdue,
+            "note": self.note,
+            "assigned_by": self.assigned_by_id,
+            "created_at": self.created_at.isoformat(),
+            "accepted_at": self.accepted_at.isoformat() if self.accepted_at else None,
+            "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+        }
