@@ -3,6 +3,7 @@
 - `reviews`: evidence grades, nuance tags, reviews and their e-signatures, refused attempts.
 - `channels`: channels, publications, feed keys and webhooks.
 - `audit`: the chained audit events and verification runs.
+- `discussion`: comment threads on a version's words and suggested wording.
 """
 
 from review.models.audit import AuditEvent, AuditVerification
@@ -19,6 +20,7 @@ from review.models.channels import (
     hash_channel_key,
     new_webhook_secret,
 )
+from review.models.discussion import Comment, CommentQuerySet, Suggestion, SuggestionStatus
 from review.models.reviews import (
     DEFAULT_MEANING,
     GRADE_RANK,
@@ -60,6 +62,8 @@ __all__ = [
     "Channel",
     "ChannelToken",
     "ClaimOpen",
+    "Comment",
+    "CommentQuerySet",
     "Decision",
     "DeliveryStatus",
     "EvidenceGrade",
@@ -73,6 +77,8 @@ __all__ = [
     "ReviewRefused",
     "Signature",
     "SignatureMeaning",
+    "Suggestion",
+    "SuggestionStatus",
     "WebhookDelivery",
     "WebhookEndpoint",
     "Withdrawable",

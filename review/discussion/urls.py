@@ -1,0 +1,15 @@
+"""URLs for discussing a claim's words: the page forms (urlpatterns) and the JSON API (api_urlpatterns)."""
+
+from django.urls import path
+
+from review.discussion import api
+
+urlpatterns: list = []
+
+api_urlpatterns = [
+    path("claims/<id:pk>/comments/", api.ClaimComments.as_view(), name="api_claim_comments"),
+    path("comments/<id:pk>/resolve/", api.CommentResolve.as_view(), name="api_comment_resolve"),
+    path("claims/<id:pk>/suggestions/", api.ClaimSuggestions.as_view(), name="api_claim_suggestions"),
+    path("suggestions/<id:pk>/accept/", api.SuggestionAccept.as_view(), name="api_suggestion_accept"),
+    path("suggestions/<id:pk>/decline/", api.SuggestionDecline.as_view(), name="api_suggestion_decline"),
+]
