@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from content.models import Claim, ClaimStatus
 from review import audit
@@ -399,3 +400,67 @@ def test_it_refuses_to_change_discussion_history_in_the_database(claim: Claim, r
     actions.suggest(claim=claim, by=reviewer, version=1, text="may reduce", **span(WORDS))
     with pytest.raises(DatabaseError), transaction.atomic():
         model.history.model.objects.all()._raw_delete(model.history.model.objects.db)
+
+
+# --- the pages --------------------------------------------------------------------------------------
+
+
+def test_it_comments_from_the_claim_page_and_shows_the_thread(claim: Claim, reviewer: User) -> None:
+    client = client_for(reviewer)
+    data = {"version": 1, **span("older adults"), "quote": "older adults", "body": "Which ages?"}
+    r = client.post(f"/claims/{claim.pk}/comments/", {**data, "next": f"/claims/{claim.pk}/review/"})
+    page = client.get(f"/claims/{claim.pk}/").content.decode()
+    assert (r.status_code, r["Location"]) == (302, f"/claims/{claim.pk}/review/") and "Which ages?" in page
+
+
+def test_it_marks_the_commented_words_in_the_text(claim: Claim, reviewer: User) -> None:
+    thread_on(claim, reviewer)
+    page = client_for(reviewer).get(f"/claims/{claim.pk}/").content.decode()
+    assert f"<mark>{WORDS}</mark>" in page
+
+
+def test_it_refuses_a_page_comment_without_selected_words(claim: Claim, reviewer: User) -> None:
+    r = client_for(reviewer).post(f"/claims/{claim.pk}/comments/", {"version": 1, "body": "x"})
+    assert r.status_code == 400 and b"Select the words" in r.content
+
+
+def test_it_refuses_a_page_comment_without_the_csrf_token(claim: Claim, reviewer: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reviewer)
+    r = client.post(f"/claims/{claim.pk}/comments/", {"version": 1, **span(WORDS), "body": "x"})
+    assert (r.status_code, Comment.objects.count()) == (403, 0)
+
+
+def test_it_refuses_get_on_the_page_forms(claim: Claim, reviewer: User) -> None:
+    assert client_for(reviewer).get(f"/claims/{claim.pk}/suggestions/").status_code == 405
+
+
+def test_it_accepts_a_signed_suggestion_from_the_claim_page(claim: Claim, author: User, reviewer: User) -> None:
+    form = {"version": 1, **span(WORDS), "text": "may reduce", "sign": "on", "evidence_grade": "high"}
+    client_for(reviewer).post(f"/claims/{claim.pk}/suggestions/", {**form, "password": PASSWORD})
+    send_back(claim, reviewer)
+    client_for(author).post(f"/suggestions/{Suggestion.objects.get().pk}/accept/")
+    assert review_helpers.fresh(claim).status == ClaimStatus.APPROVED
+
+
+def test_it_gives_an_outsider_404_on_a_suggestion(claim: Claim, reviewer: User, outsider: User) -> None:
+    suggestion = actions.suggest(claim=claim, by=reviewer, version=1, text="may reduce", **span(WORDS))
+    assert client_for(outsider).post(f"/suggestions/{suggestion.pk}/decline/", {"reason": "x"}).status_code == 404
+
+
+def test_it_reads_a_claims_discussion_in_a_fixed_number_of_queries(claim: Claim, author: User, reviewer: User) -> None:
+    client = client_for(reviewer)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(f"/api/v1/claims/{claim.pk}/comments/")
+            client.get(f"/claims/{claim.pk}/")
+        return len(captured)
+
+    thread = thread_on(claim, reviewer)
+    actions.comment(claim=claim, by=author, body="Noted.", parent=thread.pk)
+    one = queries()
+    for words in ("heart disease", "older adults"):
+        thread = thread_on(claim, reviewer, words=words)
+        actions.comment(claim=claim, by=reviewer, body="Noted.", parent=thread.pk)
+    assert queries() == one

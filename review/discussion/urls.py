@@ -2,9 +2,15 @@
 
 from django.urls import path
 
-from review.discussion import api
+from review.discussion import api, views
 
-urlpatterns: list = []
+urlpatterns = [
+    path("claims/<id:pk>/comments/", views.comment_create, name="comment_create"),
+    path("comments/<id:pk>/resolve/", views.comment_resolve, name="comment_resolve"),
+    path("claims/<id:pk>/suggestions/", views.suggestion_create, name="suggestion_create"),
+    path("suggestions/<id:pk>/accept/", views.suggestion_accept, name="suggestion_accept"),
+    path("suggestions/<id:pk>/decline/", views.suggestion_decline, name="suggestion_decline"),
+]
 
 api_urlpatterns = [
     path("claims/<id:pk>/comments/", api.ClaimComments.as_view(), name="api_claim_comments"),
