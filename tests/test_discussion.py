@@ -294,6 +294,16 @@ def test_it_voids_a_signed_suggestion_when_the_author_writes_other_words(
     assert (suggestion.status, counted) == (SuggestionStatus.SUPERSEDED, False)
 
 
+def test_it_does_not_count_a_signature_from_before_a_new_review_round(
+    claim: Claim, author: User, reviewer: User
+) -> None:
+    suggestion = signed_suggestion(claim, reviewer)
+    review_helpers.fresh(claim).start_new_round(by=reviewer, reason="A cited work was retracted")
+    send_back(claim, reviewer)
+    after = actions.accept(suggestion=suggestion, by=author)
+    assert (after.version, after.status, intact_approvals(after)) == (2, ClaimStatus.DRAFT, 0)
+
+
 def test_it_refuses_to_accept_a_superseded_suggestion(claim: Claim, author: User, reviewer: User) -> None:
     suggestion = signed_suggestion(claim, reviewer)
     send_back(claim, reviewer)

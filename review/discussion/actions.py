@@ -109,8 +109,10 @@ def comment(
         if version is None or start is None or end is None:
             raise ValidationError({"version": "A new thread needs the version, start and end of the words."})
         current = _current_version(locked, version)
-        if problem := span_problem(current.text, start, end, quote):
-            raise ValidationError({"quote" if quote is not None and "quoted" in problem else "start": problem})
+        if problem := span_problem(current.text, start, end, None):
+            raise ValidationError({"start": problem})
+        if quote is not None and (problem := span_problem(current.text, start, end, quote)):
+            raise ValidationError({"quote": problem})
         if blocking and not roles.is_reviewer(by):
             raise NotAllowed("Only medical reviewers mark a comment blocking.")
         thread = Comment(
@@ -215,6 +217,7 @@ def suggest(
             suggestion.printed_name = _name(by)
             suggestion.meaning, suggestion.meaning_code = meaning.label, meaning.value
             suggestion.signed_at = timezone.now()
+            suggestion.signed_round = locked.review_round
             suggestion.seal = suggestion.compute_seal()
         suggestion._history_user = by  # type: ignore[attr-defined]
         kind = "Signed suggestion" if sign else "Suggestion"
@@ -231,7 +234,8 @@ def accept(*, suggestion: Suggestion, by: Any) -> Claim:
     1. Lock the suggestion: it must be open (409); only the article's author accepts (403).
     2. Revise the claim to the proposed text, reason "accepted suggestion from <name>"
        (Claim.revise refuses a claim in review or moved on: 409).
-    3. Signed, with the seal intact and the signer still a reviewer: the new version's hash
+    3. Signed, with the seal intact, the signer still a reviewer and no new review round since
+       (a cited work retracted or superseded): the new version's hash
        must be the one signed; it is submitted and the signature becomes an approving review
        of it, so it is approved once that signature meets its bar. A blocking thread still
        open refuses the whole acceptance (409): accepting would approve over it.
@@ -244,7 +248,13 @@ def accept(*, suggestion: Suggestion, by: Any) -> Claim:
         claim = locked.claim
         if not roles.can_edit_claim(by, claim):
             raise NotAllowed("Only the article's author accepts or declines suggestions.")
-        counts = locked.signed and locked.is_intact() and roles.is_reviewer(locked.by)
+        # A signature counts as signed: intact, by someone still a reviewer, in the round it was given in.
+        counts = (
+            locked.signed
+            and locked.is_intact()
+            and roles.is_reviewer(locked.by)
+            and locked.signed_round == claim.review_round
+        )
         if counts and (blocking := Comment.objects.blocking().filter(claim=claim).first()):
             raise Closed(
                 "accept",

@@ -171,6 +171,9 @@ class Suggestion(models.Model):
     meaning = models.CharField(max_length=300, blank=True)
     meaning_code = models.CharField(max_length=40, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The claim's review round when signed: a retraction or supersession since starts a new round,
+    # and a signature from before it counts no more than an approval from before it would.
+    signed_round = models.PositiveIntegerField(null=True, blank=True)
     seal = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -216,6 +219,7 @@ class Suggestion(models.Model):
                 self.printed_name,
                 str(self.claim_id),
                 str(self.claim_version),
+                str(self.signed_round),
                 self.proposed_hash,
                 self.evidence_grade,
                 self.meaning_code,
