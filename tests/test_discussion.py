@@ -474,3 +474,8 @@ def test_it_reads_a_claims_discussion_in_a_fixed_number_of_queries(claim: Claim,
         thread = thread_on(claim, reviewer, words=words)
         actions.comment(claim=claim, by=reviewer, body="Noted.", parent=thread.pk)
     assert queries() == one
+
+
+def test_it_refuses_a_reply_to_a_thread_id_past_any_id_with_400(claim: Claim, reviewer: User) -> None:
+    r = client_for(reviewer).post(f"/claims/{claim.pk}/comments/", {"body": "x", "parent": str(10**30)})
+    assert r.status_code == 400

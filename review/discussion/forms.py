@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from content.limits import MAX_ID
 from review.discussion.actions import MAX_BODY
 from review.models import EvidenceGrade
 
@@ -13,13 +14,13 @@ MAX_OFFSET = 1_000_000
 
 
 class CommentForm(forms.Form):
-    version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput)
     start = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False, widget=forms.HiddenInput)
     end = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False, widget=forms.HiddenInput)
     quote = forms.CharField(required=False, strip=False, max_length=MAX_BODY, widget=forms.HiddenInput)
     body = forms.CharField(max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}))
     blocking = forms.BooleanField(required=False)
-    parent = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    parent = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -42,7 +43,7 @@ class CommentForm(forms.Form):
 
 
 class SuggestionForm(forms.Form):
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    version = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     start = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, widget=forms.HiddenInput)
     end = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, widget=forms.HiddenInput)
     text = forms.CharField(required=False, strip=False, max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}))
