@@ -9,6 +9,7 @@ from config.health import healthz
 from config.security import ThrottledPasswordChangeView
 from content.urls import api_urlpatterns as content_api
 from review.audit.urls import api_urlpatterns as audit_api
+from review.discussion.urls import api_urlpatterns as discussion_api
 from review.publishing.urls import api_urlpatterns as publishing_api
 from review.urls import api_urlpatterns as review_api
 
@@ -56,10 +57,11 @@ urlpatterns = [
     path("", include("review.publishing.urls")),
     path("", include("review.audit.urls")),
     path("", include("review.library.urls")),  # triage and the claims library: pages and API
+    path("", include("review.discussion.urls")),  # comments on the words and suggested wording
     path("accounts/", include(account_patterns(password_reset=settings.PASSWORD_RESET_ENABLED))),
     path("admin/password_change/", admin_password_change, name="admin_password_change"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(content_api + review_api + publishing_api + audit_api)),
+    path("api/v1/", include(content_api + review_api + publishing_api + audit_api + discussion_api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script from this URL too: no inline <script> under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),

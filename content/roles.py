@@ -83,3 +83,11 @@ def navigation(user: Any) -> dict[str, bool]:
         "publisher": can_publish(user),
         "compliance": is_compliance(user),
     }
+
+
+def may_comment(user: Any, claim: Claim) -> bool:
+    """Who discusses a claim's words (once they may see it): its author, reviewers and publishers.
+
+    Compliance reads everything and changes nothing, so it does not comment.
+    """
+    return can_edit_claim(user, claim) or is_reviewer(user) or can_publish(user)

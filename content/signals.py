@@ -4,6 +4,10 @@ from django.dispatch import Signal
 
 # kwargs: claim, by, previous_status
 claim_revised = Signal()
+# kwargs: claim, by, previous (the ClaimVersion before it), version (the new ClaimVersion).
+# Sent inside the revising transaction, after the new version is written, so what follows a
+# version (open comment threads, open suggestions) moves with it or not at all.
+version_written = Signal()
 # kwargs: claim, by
 claim_submitted = Signal()
 # kwargs: claim, by

@@ -17,6 +17,7 @@ from content.models import Claim, ClaimStatus, ClaimVersion, Reference, Referenc
 from content.roles import is_reviewer
 from review import notifications
 from review.models.channels import Publication
+from review.models.discussion import Comment
 from review.models.operations import open_recertification
 from review.models.reviews import (
     MEANINGS,
@@ -54,7 +55,7 @@ def is_contributor(claim: Claim, version: int, user: Any) -> bool:
     return bool(user.pk in claim.contributors(up_to_version=version))
 
 
-def _check_signer(claim: Claim, version: int, reviewer: Any, password: str) -> None:
+def check_signer(claim: Claim, version: int, reviewer: Any, password: str) -> None:
     """Person checks for a signed decision. Raises ReviewRefused (recorded by the caller)."""
     if signing_locked(reviewer):
         raise ReviewRefused("Too many wrong passwords; signing is locked for 15 minutes.", RefusalKind.THROTTLED)
@@ -200,7 +201,7 @@ def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
         raise NotAllowed("Only medical reviewers review claims.")
     if decision in SIGNED_DECISIONS:
         try:
-            _check_signer(current, version, reviewer, submitted.password)
+            check_signer(current, version, reviewer, submitted.password)
         except ReviewRefused as refusal:
             Refusal.objects.create(user=reviewer, claim=current, version=version, kind=refusal.kind)
             raise
@@ -227,6 +228,13 @@ def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
     locked.check_in_review(decision, version)
     if decision == Decision.APPROVE and Review.objects.counting(locked).filter(reviewer=reviewer.pk).exists():
         raise AlreadySigned(locked.status, version)
+    if decision == Decision.APPROVE and (blocking := Comment.objects.blocking().filter(claim=locked).first()):
+        # Read under the row lock: a thread opened meanwhile locked the same claim row first.
+        raise InvalidTransition(
+            "approve",
+            locked.status,
+            f"a blocking comment on “{blocking.quote[:80]}” is open; a reviewer resolves it first",
+        )
 
     now = timezone.now()
     review = Review(

@@ -13,7 +13,7 @@ from django.http import Http404
 from content.models import REVISABLE, Claim, ClaimStatus
 from content.permissions import visible_articles, visible_claims
 from content.roles import can_edit_claim, is_reviewer
-from review.models import ArticlePublication, Publication, Withdrawable
+from review.models import ArticlePublication, Comment, Publication, Suggestion, Withdrawable
 
 W = TypeVar("W", bound=Withdrawable)
 
@@ -69,4 +69,20 @@ def _publication(pubs: QuerySet[W], pk: int, missing: str) -> W:
     found = pubs.filter(pk=pk).select_related("channel", "published_by", "withdrawn_by").first()
     if found is None:
         raise Http404(missing)
+    return found
+
+
+def get_comment_for_user(user: Any, pk: int) -> Comment:
+    """404 unless the user may see the comment's claim."""
+    found = Comment.objects.filter(claim__in=visible_claims(user), pk=pk).select_related("claim__article").first()
+    if found is None:
+        raise Http404("No such comment.")
+    return found
+
+
+def get_suggestion_for_user(user: Any, pk: int) -> Suggestion:
+    """404 unless the user may see the suggestion's claim."""
+    found = Suggestion.objects.filter(claim__in=visible_claims(user), pk=pk).select_related("claim__article").first()
+    if found is None:
+        raise Http404("No such suggestion.")
     return found

@@ -27,6 +27,7 @@ from content.models import Claim, ClaimStatus
 from content.permissions import get_claim_for_user, visible_articles
 from content.roles import is_reviewer
 from review.actions import ReviewInput, submit_review
+from review.discussion.views import discussion_context
 from review.forms import QueueFilterForm, ReviewForm
 from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused
 from review.operations.views import assignment_context
@@ -171,6 +172,7 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
         "required_wording": list(required_wording.values()),
         "actions": available_actions(claim, user),
         "opened_by": ClaimOpen.open_by_others([claim], user).get(claim.pk, []),
+        **discussion_context(claim, user),
     }
 
 

@@ -340,7 +340,9 @@ class Claim(models.Model):
             if citations is not None:
                 claim._history_user = by  # type: ignore[attr-defined]  # the m2m history row's actor
                 claim.citations.set(refs)
-            ClaimVersion.record(claim, by, reason)
+            previous = ClaimVersion.objects.filter(claim=claim, version=expected_version).first()
+            written = ClaimVersion.record(claim, by, reason)
+            signals.version_written.send(Claim, claim=claim, by=by, previous=previous, version=written)
             transaction.on_commit(
                 lambda: signals.claim_revised.send(Claim, claim=claim, by=by, previous_status=previous_status)
             )

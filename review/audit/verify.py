@@ -10,7 +10,7 @@ from content.models import ClaimVersion, version_hash
 from review.audit.anchor import AnchorError, checkpoints
 from review.audit.chain import GENESIS, actor_or_system, compute_hash
 from review.audit.guards import governed_models, history_model
-from review.models import AuditEvent, AuditVerification, Signature
+from review.models import AuditEvent, AuditVerification, Signature, Suggestion
 
 
 @dataclass
@@ -106,17 +106,30 @@ def _history_exists() -> bool:
 def broken_records() -> Iterator[str]:
     """Governed rows whose own seal or hash no longer matches what they hold, streamed.
 
-    Every signature's keyed seal (signer, claim, version, content hash, decision, meaning, time)
-    and every claim version's content hash, recomputed from its text and citations: an edit of
-    either table from outside the app (triggers dropped by the table owner) shows here.
+    Every signature's keyed seal (signer, claim, version, content hash, decision, meaning, time),
+    every signed suggestion's seal and the hash its text was signed for, and every claim version's
+    content hash, recomputed from its text and citations: an edit of any of these tables from
+    outside the app (triggers dropped by the table owner) shows here.
     """
     for signature in Signature.objects.select_related("review").order_by("pk").iterator(chunk_size=2000):
         if not signature.is_intact():
             yield f"Signature #{signature.pk} does not match its seal: it was forged or altered."
+    signed = Suggestion.objects.filter(signed_at__isnull=False).order_by("pk")
+    for suggestion in signed.iterator(chunk_size=2000):
+        if not suggestion.is_intact():
+            yield f"Suggestion #{suggestion.pk}'s signature does not match its seal: it was forged or altered."
+        elif suggestion.proposed_hash != _proposed_hash(suggestion):
+            yield f"Suggestion #{suggestion.pk}'s text does not match the content hash it was signed for."
     versions = ClaimVersion.objects.order_by("pk").only("claim_id", "version", "text", "citations", "content_hash")
     for cv in versions.iterator(chunk_size=2000):
         if version_hash(cv.text, cv.citations) != cv.content_hash:
             yield f"Claim #{cv.claim_id} version {cv.version} does not match its content hash: its text was altered."
+
+
+def _proposed_hash(suggestion: Suggestion) -> str:
+    """The hash the suggested text has with the citations of the version it was made on."""
+    cv = ClaimVersion.objects.filter(claim_id=suggestion.claim_id, version=suggestion.claim_version).first()
+    return version_hash(suggestion.proposed_text, cv.citations if cv else [])
 
 
 def run_verification(actor: Any = None) -> tuple[Verification, AuditVerification]:

@@ -4,6 +4,7 @@
 - `channels`: channels, publications, feed keys and webhooks.
 - `audit`: the chained audit events and verification runs.
 - `operations`: re-certification rounds, approval reminders and review assignments.
+- `discussion`: comment threads on a version's words and suggested wording.
 """
 
 from review.models.audit import AuditEvent, AuditVerification
@@ -20,6 +21,7 @@ from review.models.channels import (
     hash_channel_key,
     new_webhook_secret,
 )
+from review.models.discussion import Comment, CommentQuerySet, Suggestion, SuggestionStatus
 from review.models.operations import (
     ApprovalReminder,
     Assignment,
@@ -72,6 +74,8 @@ __all__ = [
     "Channel",
     "ChannelToken",
     "ClaimOpen",
+    "Comment",
+    "CommentQuerySet",
     "Decision",
     "DeliveryStatus",
     "EvidenceGrade",
@@ -87,6 +91,8 @@ __all__ = [
     "ReviewRefused",
     "Signature",
     "SignatureMeaning",
+    "Suggestion",
+    "SuggestionStatus",
     "WebhookDelivery",
     "WebhookEndpoint",
     "Withdrawable",
