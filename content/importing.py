@@ -540,7 +540,7 @@ def _unflatten_lead_in_lines(block: list[str]) -> list[str]:
     """'Three habits help: 1. Sleep. 2. Eat.' -> 'Three habits help:' and '1. Sleep. 2. Eat.' (a list line)."""
     out: list[str] = []
     for line in block:
-        colon = None if _BULLET.match(line) else _LEAD_IN_THEN_ONE.search(line)
+        colon = None if ":" not in line or _BULLET.match(line) else _LEAD_IN_THEN_ONE.search(line)
         while colon is not None and _enumerated(line, colon.end()) is None:
             colon = _LEAD_IN_THEN_ONE.search(line, colon.end())
         if colon is None:
