@@ -495,6 +495,7 @@ _ITEM_START = re.compile(r"\s+(?=[^\W\d_]|[“‘\"'*_(\[])")
 # A lead-in whose list was run onto its own line: "Three habits help: 1. Sleep well. 2. Eat well."
 _LEAD_IN_THEN_ONE = re.compile(r":\s+(?=1[.)]\s)")
 _CLOSERS = "”’\"')]*_ "
+_GLYPHS = "•·▪◦‣"  # bullet characters that never stand for a dash inside a sentence
 _BARE_ADDRESS = re.compile(r"[<(]?(?:https?://|www\.)\S+")
 
 
@@ -589,11 +590,15 @@ def _same_kind(first: _List, then: _List) -> bool:
 
 
 def _items(items: list[tuple[str, str]]) -> list[str]:
-    """Item texts, with a numbered list that lost its line breaks ('1. a 2. b' as one item) taken apart."""
+    """Item texts, with a list that lost its line breaks ('1. a 2. b', '• a • b' as one item) taken apart."""
     out: list[str] = []
     for marker, item in items:
-        flattened = _enumerated(f"{marker} {item}") if marker[:1] == "1" and len(marker) == 2 else None
-        out.extend(flattened or [item])
+        if marker[:1] == "1" and len(marker) == 2:
+            out.extend(_enumerated(f"{marker} {item}") or [item])
+        elif marker in _GLYPHS:  # not "-": "- a well-known - if rare - effect" is one item
+            out.extend(part.strip() for part in item.split(f" {marker} ") if part.strip())
+        else:
+            out.append(item)
     return out
 
 
@@ -1231,9 +1236,14 @@ class _Assembler:
                 return False
             text = element.text
         else:
-            if self.in_references or any(_is_citation_only(line) for line in element.lines):
+            lines = element.lines
+            if self.in_references or any(_is_citation_only(line) for line in lines):
                 return False
-            text = " ".join(line.strip() for line in element.lines)
+            if len(lines) >= 2 and all(_is_bare_item(line) for line in lines):  # one item a line, no markers
+                lead_in.text += "".join(f"\n- {line.strip()}" for line in lines)
+                self.last = lead_in
+                return True
+            text = " ".join(line.strip() for line in lines)
             if _has_terminal_punctuation(text) or _NOTICE.match(text) or _SOURCE_LINE.match(text):
                 return False
         if _BARE_ADDRESS.fullmatch(text):

@@ -88,6 +88,19 @@ def test_it_keeps_unmarked_item_lines_in_the_lead_in_block() -> None:
     ]
 
 
+def test_it_keeps_unmarked_item_lines_in_the_block_after_the_lead_in() -> None:
+    text = "Diets\n\nThe mice ate one of three diets:\n\nlow fat\nhigh fat\nhigh fat with tea\n\nThey were weighed.\n"
+    assert texts(parse_article(text)) == [
+        "The mice ate one of three diets:\n- low fat\n- high fat\n- high fat with tea",
+        "They were weighed.",
+    ]
+
+
+def test_it_takes_apart_bullets_run_onto_one_line() -> None:
+    text = "Drinks\n\nCut down on:\n\n• tea • coffee • milk and dairy\n\nWater is best.\n"
+    assert texts(parse_article(text)) == ["Cut down on:\n- tea\n- coffee\n- milk and dairy", "Water is best."]
+
+
 def test_it_joins_a_wrapped_sentence_after_a_colon_as_prose() -> None:
     text = "Advice\n\nThe advice is simple:\ndrink water and rest\nuntil the fever goes.\n"
     assert texts(parse_article(text)) == ["The advice is simple:\ndrink water and rest until the fever goes."]
