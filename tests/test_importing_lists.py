@@ -134,6 +134,23 @@ def test_it_makes_each_statement_of_a_list_under_a_heading_a_claim_in_that_secti
     ]
 
 
+def test_it_applies_the_same_rules_to_a_saved_web_page() -> None:
+    html = (
+        "<!doctype html><html><head><title>Sleep habits | Example Health</title></head><body><article>"
+        "<h1>Sleep habits</h1><p>Most adults need seven to nine hours of sleep every night.</p>"
+        f"<p>{LEAD_IN}</p><ol>" + "".join(f"<li>{item}</li>" for item in ITEMS) + "</ol>"
+        "<h2>Drinks to cut down on</h2><ul><li>tea</li><li>coffee</li><li>milk and dairy</li></ul>"
+        "<h2>What helps</h2><ul><li>Exercise improves sleep.</li><li>Caffeine delays sleep.</li></ul>"
+        "</article></body></html>"
+    )
+    article = parse_article(html, "html")
+    assert [(s.heading, [c.text for c in s.claims]) for s in article.sections] == [
+        ("", ["Most adults need seven to nine hours of sleep every night.", ONE_CLAIM[0]]),
+        ("Drinks to cut down on", ["- tea\n- coffee\n- milk and dairy"]),
+        ("What helps", ["Exercise improves sleep.", "Caffeine delays sleep."]),
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     [
