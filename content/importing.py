@@ -481,8 +481,8 @@ def _split_block(block: list[str]) -> list[_Element]:
 # 1. A lead-in ending in ':' and the list it introduces are one claim ("Benefits include:\n- sleep\n- mood"):
 #    the items complete the lead-in's sentence, so neither reads on its own, and a reviewer approves the
 #    statement as a whole. Its list is the very next element: tight or loose (blank lines between items),
-#    flattened onto one line ("...: 1. Sleep. 2. Eat. 3. Walk."), or items that lost their markers (the
-#    next lines or paragraph, with no sentence ending).
+#    flattened onto one line ("...: 1. Sleep. 2. Eat. 3. Walk.", "• tea • coffee"), or items that lost
+#    their markers (the next lines or paragraph, with no sentence ending).
 # 2. Without a lead-in, a list of mostly bare nouns ("- tea", "- coffee", "- milk and dairy") is one claim:
 #    "coffee" is no claim.
 # 3. Any other list without a lead-in, statements ("- Sleep helps memory.") or clauses without a full stop
