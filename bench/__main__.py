@@ -19,6 +19,10 @@ csv / psql \\copy); an in-process import of a ~2 MB article (claims/s); on
 PostgreSQL, EXPLAIN of every query the measured pages run, flagging Seq Scans
 on big tables. Prints a table and writes bench/results.json. Loopback only;
 every step has a timeout. Asserts nothing.
+
+`python -m bench import` (`make bench-import`) runs only the 2 MB import, with no
+load data, in a fresh process (so its peak memory is the import's), and writes
+bench/import-results.json.
 """
 
 from __future__ import annotations
@@ -56,14 +60,21 @@ CLAIMS = env_int("BENCH_CLAIMS", 100)
 VERSIONS = env_int("BENCH_VERSIONS", 5)
 REQUESTS = env_int("BENCH_REQUESTS", 30)
 WARMUP = env_int("BENCH_WARMUP", 3)
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# `python -m bench import`: the import alone, on its own scratch SQLite file and audit anchor, so
+# it can neither flush a PostgreSQL database nor touch the load data set and its chain.
+IMPORT_ONLY = sys.argv[1:] == ["import"]
+DATABASE_URL = "" if IMPORT_ONLY else os.environ.get("DATABASE_URL", "")
 WORKDIR = ROOT / "var" / "bench"
 SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH") or WORKDIR / "bench.sqlite3")
+if IMPORT_ONLY:
+    SQLITE_PATH = WORKDIR / "import.sqlite3"
 BENCH_USER = "bench_admin"
 
 
 def anchor_file() -> Path:
     """Each database has its own audit chain, so its own anchor (review.audit.write_anchor)."""
+    if IMPORT_ONLY:
+        return WORKDIR / "audit-anchor-import.json"
     return WORKDIR / ("audit-anchor-pg.json" if DATABASE_URL else "audit-anchor-sqlite.json")
 
 
@@ -80,6 +91,7 @@ def bench_env() -> dict[str, str]:
     )
     if not DATABASE_URL:
         env["SQLITE_PATH"] = str(SQLITE_PATH)
+        env.pop("DATABASE_URL", None)
     return env
 
 
@@ -372,12 +384,23 @@ def explain_pages(t: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+def peak_rss_mb() -> float:
+    """This process's largest resident set so far (a lifetime peak: it never goes down)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def measure_import() -> dict[str, Any]:
-    """content.actions.import_article of a ~2 MB plain-text article, in-process."""
+    """content.actions.import_article of a ~2 MB plain-text article, in-process.
+
+    Also the pure parse alone (content.importing.parse_article), and the process's peak
+    resident memory before and after: in `python -m bench import` the process is fresh,
+    so the difference is what importing the article needs.
+    """
     from django.conf import settings
     from django.contrib.auth.models import User
 
     from content.actions import import_article
+    from content.importing import parse_article
 
     limit = min(env_int("BENCH_IMPORT_BYTES", 2 * 1024 * 1024), int(settings.VETTED_IMPORT_MAX_BYTES))
     parts, size, i = ["Bench import article"], 0, 0
@@ -390,20 +413,67 @@ def measure_import() -> dict[str, Any]:
         size += len(sentence) + 2
     text = "\n\n".join(parts) + "\n"
     author = User.objects.get(username=BENCH_USER)
+    peak_before = peak_rss_mb()
     started = time.perf_counter()
+    parse_article(text, "text")
+    parse_seconds = time.perf_counter() - started
+    started, cpu_started = time.perf_counter(), time.process_time()
     # force: every run imports the same generated text, and it measures speed, not duplicate checks.
     result = import_article(text=text, fmt="text", author=author, title=f"Bench import {time.time():.0f}", force=True)
     seconds = time.perf_counter() - started
+    # On a busy machine the wall clock also counts other processes' turns; CPU time does not.
+    cpu_seconds = time.process_time() - cpu_started
     claims = result.claim_count
     out = {
         "bytes": len(text.encode()),
         "claims": claims,
         "seconds": round(seconds, 1),
         "claims_per_s": round(claims / seconds, 1),
-        "process_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpu_seconds": round(cpu_seconds, 1),
+        "claims_per_cpu_s": round(claims / cpu_seconds, 1),
+        "parse_seconds": round(parse_seconds, 1),
+        "process_peak_before_mb": peak_before,
+        "process_peak_mb": peak_rss_mb(),
     }
     print(f"  import: {out}")
     return out
+
+
+IMPORT_RESULTS = ROOT / "bench" / "import-results.json"
+
+
+def import_only() -> None:
+    """`python -m bench import`: the 2 MB import alone, in a fresh process on a fresh database.
+
+    No load data (so no library of approved claims to match against, unlike the full run):
+    a scratch SQLite file, var/bench/import.sqlite3, made anew each run. Writes
+    bench/import-results.json.
+    """
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    for path in (Path(f"{SQLITE_PATH}{suffix}") for suffix in ("", "-wal", "-shm")):
+        path.unlink(missing_ok=True)
+    anchor_file().unlink(missing_ok=True)
+    manage("migrate", "--noinput")
+    # A child process: its peak memory is the import's, not migrate's or this parent's.
+    env = dict(os.environ, BENCH_CHILD="1")
+    subprocess.run([PY, "-m", "bench", "import"], cwd=ROOT, env=env, check=True, timeout=3600)
+
+
+def import_only_child() -> None:
+    setup_django()
+    from django.contrib.auth.models import User
+
+    if not User.objects.filter(username=BENCH_USER).exists():
+        User.objects.create_superuser(BENCH_USER, "bench@example.org", None)
+    i = measure_import()
+    results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "import": i}
+    IMPORT_RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(
+        f"import: {i['claims']} claims ({i['bytes']} bytes) in {i['seconds']} s = {i['claims_per_s']} claims/s "
+        f"({i['cpu_seconds']} s CPU = {i['claims_per_cpu_s']} claims/CPU-s); parse alone {i['parse_seconds']} s; "
+        f"peak RSS {i['process_peak_before_mb']} -> {i['process_peak_mb']} MB"
+    )
+    print(f"Wrote {IMPORT_RESULTS.relative_to(ROOT)}")
 
 
 def measure_library() -> dict[str, Any]:
@@ -554,7 +624,9 @@ def run_all() -> None:
 
 
 if __name__ == "__main__":
-    if os.environ.get("BENCH_CHILD"):
+    if sys.argv[1:] == ["import"]:
+        import_only_child() if os.environ.get("BENCH_CHILD") else import_only()
+    elif os.environ.get("BENCH_CHILD"):
         main()
     else:
         run_all()

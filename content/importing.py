@@ -341,6 +341,7 @@ class _Heading:
     explicit: bool = False  # a Markdown heading, not a guessed plain-text one
     references: bool = False  # what follows is the reference list
     question: bool = False  # "Who should try which drug?": a heading only if text follows
+    guessed: bool = False  # a lone short line taken for a heading (after a lead-in: its list, run together)
 
 
 @dataclass
@@ -399,7 +400,8 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
             and _looks_like_heading(lines[0], first=not elements)
             and not _is_references_heading(lines[0])
         ):
-            elements.append(_Heading(_heading_text(lines[0]), question=lines[0].rstrip("*_ ").endswith("?")))
+            question = lines[0].rstrip("*_ ").endswith("?")
+            elements.append(_Heading(_heading_text(lines[0]), question=question, guessed=not question))
         elif lines:
             elements.extend(_split_block(lines))
         block.clear()
@@ -423,6 +425,7 @@ def _tokenise(text: str, markdown: bool) -> list[_Element]:
         else:
             block.append(line)
     flush()
+    elements = _join_loose_lists(elements)
     # A question is a sub-heading only when text follows it; a question ending the article is a claim.
     for i, element in enumerate(elements):
         if isinstance(element, _Heading) and element.question:
@@ -447,7 +450,7 @@ def _split_block(block: list[str]) -> list[_Element]:
     out: list[_Element] = []
     paragraph: list[str] = []
     items: list[tuple[str, str]] = []
-    for line in block:
+    for line in _mark_unmarked_items(_unflatten_lead_in_lines(block)):
         bullet = _BULLET.match(line)
         if bullet:
             if paragraph:
@@ -470,6 +473,142 @@ def _split_block(block: list[str]) -> list[_Element]:
     out.extend([_Paragraph(paragraph)] if paragraph else [])
     out.extend([_List(items)] if items else [])
     return out
+
+
+# --- Lists ---------------------------------------------------------------------------------------------------------
+#
+# The rule, whatever shape a list has on the page:
+# 1. A lead-in ending in ':' and the list it introduces are one claim ("Benefits include:\n- sleep\n- mood"):
+#    the items complete the lead-in's sentence, so neither reads on its own, and a reviewer approves the
+#    statement as a whole. Its list is the very next element: tight or loose (blank lines between items),
+#    flattened onto one line ("...: 1. Sleep. 2. Eat. 3. Walk.", "• tea • coffee"), or items that lost
+#    their markers (the next lines or paragraph, with no sentence ending).
+# 2. Without a lead-in, a list of mostly bare nouns ("- tea", "- coffee", "- milk and dairy") is one claim:
+#    "coffee" is no claim.
+# 3. Any other list without a lead-in, statements ("- Sleep helps memory.") or clauses without a full stop
+#    ("- nap during the day"), gives one claim per item (per sentence of an item), in the section of the
+#    heading above it: that heading is the items' context, and the review page shows it.
+
+# "1. Sleep well. 2. Eat well.": a number and a word (not "1. 5 mg"), the next number after a space.
+_ENUMERATED_FIRST = re.compile(r"1(?P<delimiter>[.)])\s+(?=[^\W\d_]|[“‘\"'*_(\[])")
+_ITEM_START = re.compile(r"\s+(?=[^\W\d_]|[“‘\"'*_(\[])")
+# A lead-in whose list was run onto its own line: "Three habits help: 1. Sleep well. 2. Eat well."
+_LEAD_IN_THEN_ONE = re.compile(r":\s+(?=1[.)]\s)")
+_CLOSERS = "”’\"')]*_ "
+_GLYPHS = "•·▪◦‣"  # bullet characters that never stand for a dash inside a sentence
+_BARE_ADDRESS = re.compile(r"[<(]?(?:https?://|www\.)\S+")
+
+
+# How far the next number of a flattened list may be: far enough for an item of a few sentences, and
+# a bound, so a 2 MB line with many "…: 1. " in it costs linear time, not quadratic.
+_MAX_ITEM_CHARS = 2000
+
+
+def _enumerated(text: str, pos: int = 0) -> list[str] | None:
+    """'1. Sleep well. 2. Eat well. 3. Walk.' -> the items; None unless it counts 1, 2, ... from `pos`."""
+    first = _ENUMERATED_FIRST.match(text, pos)
+    if first is None:
+        return None
+    delimiter = first["delimiter"]
+    items: list[str] = []
+    start, number = first.end(), 2
+    while (marker := _item_marker(text, f"{number}{delimiter}", start)) is not None:
+        items.append(text[start : marker[0]].strip())
+        start, number = marker[1], number + 1
+    if not items:
+        return None  # one number is no list; and a failed try must not copy the rest of the text
+    items.append(text[start:].strip())
+    return items if all(items) else None
+
+
+def _item_marker(text: str, marker: str, start: int) -> tuple[int, int] | None:
+    """Where the item marked `marker` ("2.") begins, after `start`: (marker start, item start).
+
+    str.find, not a regex search: on a line full of "…: 1. " that does not go on, the scan runs
+    once per colon, and find is many times faster.
+    """
+    end = start + _MAX_ITEM_CHARS
+    at = text.find(marker, start, end)
+    while at != -1:
+        item = _ITEM_START.match(text, at + len(marker))
+        if text[at - 1].isspace() and item is not None:  # " 2. Eat", not "12. Eat" or "2.5"
+            return at - 1, item.end()
+        at = text.find(marker, at + 1, end)
+    return None
+
+
+def _unflatten_lead_in_lines(block: list[str]) -> list[str]:
+    """'Three habits help: 1. Sleep. 2. Eat.' -> 'Three habits help:' and '1. Sleep. 2. Eat.' (a list line)."""
+    out: list[str] = []
+    for line in block:
+        colon = None if ":" not in line or _BULLET.match(line) else _LEAD_IN_THEN_ONE.search(line)
+        while colon is not None and _enumerated(line, colon.end()) is None:
+            colon = _LEAD_IN_THEN_ONE.search(line, colon.end())
+        if colon is None:
+            out.append(line)
+        else:
+            out.extend([line[: colon.start() + 1], line[colon.end() :]])
+    return out
+
+
+def _is_bare_item(line: str) -> bool:
+    """A short line that is no sentence and no clause: 'high fat with tea', not 'until the fever goes.'."""
+    return not _BULLET.match(line) and not _has_terminal_punctuation(line) and 0 < len(line.split()) <= 8
+
+
+def _mark_unmarked_items(block: list[str]) -> list[str]:
+    """Lines after a lead-in line that are all bare items are its list, with the markers lost."""
+    out = list(block)
+    for i, line in enumerate(block):
+        if not line.rstrip("*_ ").endswith(":"):
+            continue
+        # A line ending in ':' is no bare item, so these runs never overlap: linear in the block.
+        end = i + 1
+        while end < len(block) and _is_bare_item(block[end]):
+            end += 1
+        if end - i > 2 and (end == len(block) or _BULLET.match(block[end])):
+            out[i + 1 : end] = [f"- {item.strip()}" for item in block[i + 1 : end]]
+    return out
+
+
+def _join_loose_lists(elements: list[_Element]) -> list[_Element]:
+    """A loose list (items apart by blank lines) is one list; it comes as one _List per item."""
+    joined: list[_Element] = []
+    for element in elements:
+        previous = joined[-1] if joined else None
+        if isinstance(element, _List) and isinstance(previous, _List) and _same_kind(previous, element):
+            previous.items.extend(element.items)  # in place: a loose list may have thousands of items
+        else:
+            joined.append(element)
+    return joined
+
+
+def _same_kind(first: _List, then: _List) -> bool:
+    """Numbers follow numbers, a bullet its own kind: "-" then "1." are two lists."""
+    a, b = first.items[-1][0], then.items[0][0]
+    return (a[:-1].isdigit() and b[:-1].isdigit()) or a == b
+
+
+def _items(items: list[tuple[str, str]]) -> list[str]:
+    """Item texts, with a list that lost its line breaks ('1. a 2. b', '• a • b' as one item) taken apart."""
+    out: list[str] = []
+    for marker, item in items:
+        if marker[:1] == "1" and len(marker) == 2:
+            out.extend(_enumerated(f"{marker} {item}") or [item])
+        elif marker in _GLYPHS:  # not "-": "- a well-known - if rare - effect" is one item
+            out.extend(part.strip() for part in item.split(f" {marker} ") if part.strip())
+        else:
+            out.append(item)
+    return out
+
+
+def _is_bare_noun(item: str) -> bool:
+    """'tea', 'milk and dairy', 'long-term pain': a few words and no sentence end.
+
+    Without a parser, length is the test: advice items without a full stop ("nap during the
+    day", "eat a big meal late at night") are longer, and each one can be judged alone.
+    """
+    return _NUMERIC.sub("", item).rstrip(_CLOSERS)[-1:] not in (".", "!", "?") and len(item.split()) <= 3
 
 
 # --- Sentences -----------------------------------------------------------------------------------------------------
@@ -1075,24 +1214,54 @@ class _Assembler:
                 self.emit(sentence)
 
     def list_block(self, items: list[tuple[str, str]], lead_in: _Draft | None) -> None:
+        """The three list rules of the "Lists" section above, in its order."""
         if self.in_references:
             for marker, item in items:
                 self.add_entry(int(marker[:-1]) if marker[:-1].isdigit() else None, item)
-        elif lead_in is not None:  # the lead-in and its list are one claim
-            lead_in.text += "".join(f"\n- {item}" for _, item in items)
+            return
+        texts = _items(items)
+        if lead_in is not None:
+            lead_in.text += "".join(f"\n- {item}" for item in texts)
             self.last = lead_in
+        elif sum(map(_is_bare_noun, texts)) * 2 > len(texts):
+            self.emit("\n".join(f"- {item}" for item in texts))
         else:
-            for _, item in items:
+            for item in texts:
                 self.emit_sentences([item])
+
+    def run_together_list(self, element: _Heading | _Paragraph, lead_in: _Draft) -> bool:
+        """After a lead-in, a line or paragraph with no sentence ending is its list, run together."""
+        if isinstance(element, _Heading):
+            if not element.guessed or self.in_references:
+                return False
+            text = element.text
+        else:
+            lines = element.lines
+            if self.in_references or any(_is_citation_only(line) for line in lines):
+                return False
+            if len(lines) >= 2 and all(_is_bare_item(line) for line in lines):  # one item a line, no markers
+                lead_in.text += "".join(f"\n- {line.strip()}" for line in lines)
+                self.last = lead_in
+                return True
+            text = " ".join(line.strip() for line in lines)
+            if _has_terminal_punctuation(text) or _NOTICE.match(text) or _SOURCE_LINE.match(text):
+                return False
+        if _BARE_ADDRESS.fullmatch(text):
+            return False  # "... can be accessed here:" and a web address: where it is, not what it says
+        lead_in.text += f"\n{text}"
+        self.last = lead_in
+        return True
 
     def feed(self, element: _Element) -> None:
         lead_in, self.lead_in = self.lead_in, None  # only the very next element may be its list
-        if isinstance(element, _Heading):
-            self.heading(element)
-        elif isinstance(element, _Paragraph):
-            self.paragraph(element.lines)
-        else:
+        if isinstance(element, _List):
             self.list_block(element.items, lead_in)
+        elif lead_in is not None and self.run_together_list(element, lead_in):
+            pass
+        elif isinstance(element, _Heading):
+            self.heading(element)
+        else:
+            self.paragraph(element.lines)
 
     def numeric_paren_style(self) -> bool:
         """Does the article cite with "(n)"? With a numbered list any in range counts; without one,
