@@ -385,6 +385,8 @@ VETTED_SIGNATURES_HIGH_RISK = env_int("VETTED_SIGNATURES_HIGH_RISK", 2)
 # only signer, superusers included. Off only for a one-person install.
 VETTED_FOUR_EYES_PUBLICATION = env_bool("VETTED_FOUR_EYES_PUBLICATION", True)
 VETTED_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# Imports of more text than this run in the task worker (content.import_jobs), not in the request.
+VETTED_BACKGROUND_IMPORT_BYTES = env_int("VETTED_BACKGROUND_IMPORT_BYTES", 200 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 
