@@ -16,14 +16,14 @@ from django.test import Client
 
 from content.models import Claim, ClaimStatus
 from review.models import DEFAULT_MEANING, Channel, Publication, Review, Signature
+from tests import test_concurrency
 from tests.conftest import PASSWORD, client_for, first_claim, import_text, numbered_text
 from tests.review_helpers import approve, make_reviewer
-from tests.test_concurrency import (
-    assert_audit_clean,
-    at_once,
-    real_locks,  # noqa: F401 (autouse: commits for real, skips in-memory SQLite)
-)
+from tests.test_concurrency import assert_audit_clean, at_once
 from tests.test_publishing import load_channels
+
+# Autouse: commits for real, and skips on in-memory SQLite.
+real_locks = test_concurrency.real_locks
 
 BURST = 6
 
