@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
@@ -263,3 +264,28 @@ def test_it_retries_a_request_that_found_the_database_locked(
     assert response_of().status_code == (200 if via == "api" else 302)
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.IN_REVIEW
     assert_audit_clean()
+
+
+def test_it_retries_an_upload_with_the_file_read_again(
+    sqlite_only: None, short_busy_timeout: None, author: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second try reads the uploaded file from its start again, so the import is the whole file."""
+    client = Client()
+    client.force_login(author)
+    upload = SimpleUploadedFile("sleep.txt", numbered_text(3, title="Sleep and the heart").encode())
+
+    def send() -> Any:
+        return client.post("/articles/import/", {"upload": upload, "format": "auto", "title": ""})
+
+    other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        response_of = in_thread(send)
+        wait_for_a_retry(caplog)
+    finally:
+        other.rollback()
+        other.close()
+    response = response_of()
+    article = Article.objects.get()
+    assert response["Location"] == f"/articles/{article.pk}/"
+    assert (article.title, article.claims.count()) == ("Sleep and the heart", 3)
