@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PASSWORD ?= vetted-demo-2026
+RUN_ADDR ?= 127.0.0.1:8000
 export DEMO_PASSWORD
 
 .PHONY: run test lint typecheck check serve loadtest backup-check bench bench-import clean
@@ -16,8 +17,12 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Open http://127.0.0.1:8000/ and log in as author, reviewer, reviewer2, publisher or compliance (password: $(DEMO_PASSWORD))."
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Open http://$(RUN_ADDR)/ and log in as author, reviewer, reviewer2, publisher or compliance (password: $(DEMO_PASSWORD))."
+	@echo "The task worker (large imports, notifications, webhooks) runs beside the server; Ctrl-C stops both."
+# The worker is stopped however the server ends: Ctrl-C, a kill, or a port already in use.
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/python manage.py runserver $(RUN_ADDR)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

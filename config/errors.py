@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from config import retry
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
 from content.locking import RETRY_AFTER_SECONDS, contention
 
@@ -62,22 +64,39 @@ class RefusalMiddleware:
 
     The last resort for contention: every writer takes the chain lock first
     (content.locking), so a deadlock should not happen; if one does, or SQLite stays
-    busy past its timeout, the person gets a 503 saying to retry rather than a 500.
-    The API's exceptions reach here too (DRF re-raises what its handler leaves).
+    busy past its timeout, the view runs once more in a fresh transaction when that is
+    safe (config.retry), and the person gets a 503 saying to retry rather than a 500 if
+    that loses too. The API's exceptions reach here too (DRF re-raises what its handler leaves).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        if not retry.keep_body(request):
+            return self.get_response(request)
+        watch = retry.CommitWatch()
+        request._vetted_commits = watch  # type: ignore[attr-defined]
+        with connections[DEFAULT_DB_ALIAS].execute_wrapper(watch):
+            return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if isinstance(exc, ValidationError):
             return None
         if why := contention(exc):
-            return busy_response(request, why)
+            return self.retried(request, why)
         return refusal_page(request, exc)
+
+    def retried(self, request: HttpRequest, why: str) -> HttpResponse:
+        try:
+            response = retry.run_again(request, getattr(request, "_vetted_commits", None), why)
+        except Exception as again:
+            if why_again := contention(again):
+                return busy_response(request, why_again)
+            if isinstance(again, ValidationError) or (page := refusal_page(request, again)) is None:
+                raise
+            return page
+        return response if response is not None else busy_response(request, why)
 
 
 def back(request: HttpRequest, fallback: str) -> HttpResponse:

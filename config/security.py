@@ -1,16 +1,22 @@
-"""Login and password throttling: the lockout page, the client address django-axes counts by,
-and the throttled password change (their audit events: review.audit.receivers)."""
+"""Login and password throttling: the lockout page, the client address django-axes counts by, the
+paced login and the throttled password change (their audit events: review.audit.receivers)."""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth.views import PasswordChangeView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.core.cache import cache
+from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+
+from content import pacing
 
 LOCKOUT_TITLE = "Too many failed logins"
 LOCKOUT_MESSAGE = (
@@ -42,6 +48,39 @@ def client_ip(request: HttpRequest) -> str | None:
         except ValueError:
             pass
     return request.META.get("REMOTE_ADDR")
+
+
+def login_wait(request: HttpRequest) -> int:
+    """Seconds before this username may try a password again from this address (0: now).
+
+    Counted from django-axes' own records of failures, per username and client address as
+    its lockout is, so one person's typos never slow anyone else down.
+    """
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AccessAttempt.objects.filter(
+        username=get_client_username(request), ip_address=client_ip(request), attempt_time__gte=since
+    ).aggregate(n=Sum("failures_since_start"), last=Max("attempt_time"))
+    return pacing.seconds_left(
+        failures["n"] or 0, failures["last"], timezone.now(), settings.PASSWORD_PACING_FIRST_WAIT
+    )
+
+
+class PacedLoginView(LoginView):
+    """Django's login, asking for a pause after each failure (content.pacing) before the lockout.
+
+    A try inside the pause is answered 429 with Retry-After and the form again; the password
+    is not checked, so the try is not counted as another failure.
+    """
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = login_wait(request)
+        if not wait:
+            return super().post(request, *args, **kwargs)
+        # An unbound form: validating the posted one would check the password after all.
+        context = self.get_context_data(form=self.form_class(request), wait=wait)
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
 
 
 PASSWORD_CHANGE_REFUSED = (

@@ -306,6 +306,9 @@ AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 # their own address. config.security.client_ip reads it.
 TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER")
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Below those limits each wrong password, at login or when signing, makes the next try wait
+# longer: this long after the first, doubling to at most a minute (content.pacing).
+PASSWORD_PACING_FIRST_WAIT = timedelta(seconds=env_int("PASSWORD_PACING_FIRST_SECONDS", 1))
 # Wrong old passwords on the password-change form, per user, before it answers 429 for
 # the rest of the window: a stolen session must not be able to guess the password.
 PASSWORD_CHANGE_FAILURE_LIMIT = env_int("PASSWORD_CHANGE_FAILURE_LIMIT", 5)
@@ -401,6 +404,8 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 VETTED_REMINDER_DAYS = sorted(
     {env_int_item("VETTED_REMINDER_DAYS", d) for d in env_list("VETTED_REMINDER_DAYS", "14,3")}
 )
+# Imports of more text than this run in the task worker (content.import_jobs), not in the request.
+VETTED_BACKGROUND_IMPORT_BYTES = env_int("VETTED_BACKGROUND_IMPORT_BYTES", 200 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 

@@ -6,7 +6,7 @@ from django.urls import URLPattern, include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
-from config.security import ThrottledPasswordChangeView
+from config.security import PacedLoginView, ThrottledPasswordChangeView
 from content.urls import api_urlpatterns as content_api
 from review.audit.urls import api_urlpatterns as audit_api
 from review.discussion.urls import api_urlpatterns as discussion_api
@@ -15,13 +15,13 @@ from review.urls import api_urlpatterns as review_api
 
 
 def account_patterns(*, password_reset: bool) -> list[URLPattern]:
-    """Login, logout and the throttled password change; the reset views only when enabled.
+    """The paced login, logout and the throttled password change; the reset views only when enabled.
 
     Not django.contrib.auth.urls: that routes password reset, which mails a login link,
     whether or not the deployment has mail or wants it (PASSWORD_RESET_ENABLED).
     """
     patterns = [
-        path("login/", auth_views.LoginView.as_view(), name="login"),
+        path("login/", PacedLoginView.as_view(), name="login"),
         path("logout/", auth_views.LogoutView.as_view(), name="logout"),
         path("password_change/", ThrottledPasswordChangeView.as_view(), name="password_change"),
         path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

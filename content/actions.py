@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,6 +212,7 @@ def import_article(
     title: str | None = None,
     article: Article | None = None,
     force: bool = False,
+    on_parsed: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Parse `text` and store it as a new article, or as new versions of `article`.
 
@@ -223,12 +224,15 @@ def import_article(
 
     A new article whose text its author already imported is refused (DuplicateImport)
     unless `force`: the second copy would split the reviewers' work in two.
+    `on_parsed(claims)` is told how many claims the parser found, before the write begins.
     """
     if not can_import(author):
         raise NotAllowed("Only authors may import articles.")
     if problem := unstorable(text):
         raise ImportRejected(problem)
     parsed = importing.parse_article(text, fmt, title=title or None)
+    if on_parsed is not None:
+        on_parsed(sum(len(section.claims) for section in parsed.sections))
     fingerprint = source_fingerprint(text)
     with transaction.atomic():
         lock_chain()

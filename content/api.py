@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,11 +28,27 @@ from content import markdown
 from content.actions import import_article
 from content.exceptions import DuplicateImport, InvalidTransition, StaleVersion
 from content.flagging import advice_prefetches, current_open_flags, rule_stats
+from content.import_jobs import runs_in_background, start_import
 from content.importing import FORMATS, ImportRejected
 from content.library import current_matches
 from content.limits import MAX_ID, is_id
-from content.models import Article, Claim, ClaimStatus, ClaimVersion, FlagSeverity, Reference
-from content.permissions import get_article_for_user, get_claim_for_user, visible_articles, visible_claims
+from content.models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    ClaimVersion,
+    FlagSeverity,
+    ImportJob,
+    ImportJobStatus,
+    Reference,
+)
+from content.permissions import (
+    get_article_for_user,
+    get_claim_for_user,
+    get_import_job_for_user,
+    visible_articles,
+    visible_claims,
+)
 from content.roles import READ_ALL
 
 
@@ -171,6 +188,33 @@ class DuplicateSerializer(serializers.Serializer[Any]):
     article = serializers.IntegerField(help_text="The article already imported from this text.")
 
 
+class ImportJobSerializer(serializers.ModelSerializer[ImportJob]):
+    url = serializers.SerializerMethodField(help_text="Where to ask how the import is going.")
+    status = serializers.ChoiceField(choices=ImportJobStatus.choices, help_text="pending, running, done or failed.")
+    claims_total = serializers.IntegerField(
+        allow_null=True, help_text="Claims the parser found (known once the worker has parsed the text)."
+    )
+    article = serializers.IntegerField(
+        source="article_id", allow_null=True, help_text="The imported article, once the status is done."
+    )
+    reason = serializers.CharField(help_text="Why it failed, when the status is failed; nothing was saved then.")
+
+    class Meta:
+        model = ImportJob
+        fields = ["id", "url", "status", "claims_total", "article", "reason", "created_at", "finished_at"]
+        read_only_fields = fields
+
+    def get_url(self, job: ImportJob) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api_import_job", args=[job.pk]))
+
+
+class ImportJobDetail(APIView):
+    @extend_schema(responses={200: ImportJobSerializer, 404: OpenApiResponse(description="Not your import, or none.")})
+    def get(self, request: Request, pk: int) -> Response:
+        job = get_import_job_for_user(request.user, pk)
+        return Response(ImportJobSerializer(job, context={"request": request}).data)
+
+
 class ArticleListSerializer(serializers.ModelSerializer[Article]):
     owner = serializers.CharField(source="owner.username", read_only=True)
 
@@ -201,19 +245,29 @@ class ArticleList(generics.ListAPIView[Article]):
         request=ArticleImportSerializer,
         responses={
             201: ArticleSerializer,
+            202: OpenApiResponse(
+                ImportJobSerializer,
+                description="More text than the background threshold: the import runs in the worker. "
+                "Poll the job's `url` (also the Location header) until its status is done or failed.",
+            ),
             409: OpenApiResponse(DuplicateSerializer, description="You already imported this text; send force."),
         },
     )
     def post(self, request: Request) -> Response:
         data = ArticleImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = import_article(
-            text=data.validated_data["text"],
-            fmt=data.validated_data["format"],
-            title=data.validated_data.get("title"),
-            author=request.user,
-            force=data.validated_data["force"],
-        )
+        what = {
+            "text": data.validated_data["text"],
+            "fmt": data.validated_data["format"],
+            "title": data.validated_data.get("title"),
+            "author": request.user,
+            "force": data.validated_data["force"],
+        }
+        if runs_in_background(what["text"]):
+            job = start_import(**what)
+            body = ImportJobSerializer(job, context={"request": request}).data
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        result = import_article(**what)
         article = article_queryset(Article.objects.filter(pk=result.article.pk)).get()
         return Response(ArticleSerializer(article).data, status=status.HTTP_201_CREATED)
 

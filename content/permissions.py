@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from content.models import Article, Claim, ClaimQuerySet
+from content.models import Article, Claim, ClaimQuerySet, ImportJob
 from content.roles import AUTHOR, READ_ALL
 
 
@@ -47,3 +47,11 @@ def get_claim_for_user(user: Any, pk: int) -> Claim:
     if claim is None:
         raise Http404("No such claim.")
     return claim
+
+
+def get_import_job_for_user(user: Any, pk: int) -> ImportJob:
+    """An import job is its author's alone: anyone else gets 404."""
+    job = ImportJob.objects.filter(pk=pk, owner=user.pk).select_related("article").first() if user.is_active else None
+    if job is None:
+        raise Http404("No such import.")
+    return job

@@ -5,6 +5,7 @@ from content import api, views
 urlpatterns = [
     path("articles/", views.article_list, name="article_list"),
     path("articles/import/", views.article_import, name="article_import"),
+    path("articles/import/<id:pk>/", views.import_job, name="import_job"),
     path("articles/<id:pk>/", views.article_detail, name="article_detail"),
     path("articles/<id:pk>/rename/", views.article_rename, name="article_rename"),
     path("articles/<id:pk>/submit/", views.article_submit_all, name="article_submit_all"),
@@ -20,6 +21,7 @@ urlpatterns = [
 api_urlpatterns = [
     path("articles/", api.ArticleList.as_view(), name="api_articles"),
     path("articles/<id:pk>/", api.ArticleDetail.as_view(), name="api_article"),
+    path("import-jobs/<id:pk>/", api.ImportJobDetail.as_view(), name="api_import_job"),
     path("claims/", api.ClaimList.as_view(), name="api_claims"),
     path("claims/<id:pk>/", api.ClaimDetail.as_view(), name="api_claim"),
     path("claims/<id:pk>/versions/", api.ClaimVersions.as_view(), name="api_claim_versions"),

@@ -16,9 +16,10 @@ from content import diffing, flagging
 from content.actions import import_article, merge_with_next, split_claim
 from content.exceptions import DuplicateImport, NotAllowed, StaleVersion
 from content.forms import ImportForm, MergeForm, RenameForm, RetireForm, ReviseForm, SplitForm
+from content.import_jobs import runs_in_background, start_import
 from content.importing import ImportRejected
-from content.models import Claim, ClaimStatus, FlagCode
-from content.permissions import get_article_for_user, get_claim_for_user, visible_articles
+from content.models import Claim, ClaimStatus, FlagCode, ImportJob
+from content.permissions import get_article_for_user, get_claim_for_user, get_import_job_for_user, visible_articles
 from content.roles import can_edit_article, can_edit_claim, can_import
 
 
@@ -46,8 +47,9 @@ def article_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     duplicate = None
     if request.method == "POST" and form.is_valid():
+        job_or_import = start_import if runs_in_background(form.cleaned_data["text"]) else import_article
         try:
-            result = import_article(
+            outcome = job_or_import(
                 text=form.cleaned_data["text"],
                 fmt=form.cleaned_data["format"],
                 title=form.cleaned_data["title"],
@@ -61,10 +63,22 @@ def article_import(request: HttpRequest) -> HttpResponse:
             duplicate = exc
             form = ImportForm(initial={**form.cleaned_data, "upload": None, "force": False})
         else:
-            messages.success(request, f"Imported {result.claim_count} claims.")
-            return redirect("article_detail", pk=result.article.pk)
+            if isinstance(outcome, ImportJob):
+                return redirect("import_job", pk=outcome.pk)
+            messages.success(request, f"Imported {outcome.claim_count} claims.")
+            return redirect("article_detail", pk=outcome.article.pk)
     status = 409 if duplicate else 400 if form.errors else 200
     return render(request, "content/article_import.html", {"form": form, "duplicate": duplicate}, status=status)
+
+
+@require_GET
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """How a background import is going; htmx asks again every few seconds until it has finished."""
+    job = get_import_job_for_user(request.user, pk)
+    # request.htmx: set by django_htmx.middleware.HtmxMiddleware.
+    template = "content/import_job_status.html" if getattr(request, "htmx", False) else "content/import_job.html"
+    return render(request, template, {"job": job})
 
 
 @require_GET

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
+from content import pacing
 from content.exceptions import InvalidTransition, NotAllowed
 from content.locking import lock_chain
 from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, cited_ids
@@ -43,11 +46,17 @@ THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 
 
+def recent_wrong_passwords(user: Any) -> tuple[int, datetime | None]:
+    """How many wrong signing passwords `user` gave within the window, and when the last was (one query)."""
+    since = timezone.now() - THROTTLE_WINDOW
+    recent = Refusal.objects.filter(user=user.pk, kind=RefusalKind.WRONG_PASSWORD, at__gte=since)
+    found = recent.aggregate(n=Count("id"), last=Max("at"))
+    return found["n"], found["last"]
+
+
 def signing_locked(user: Any) -> bool:
     """Five wrong passwords within 15 minutes lock the user's signing until the oldest ages out."""
-    since = timezone.now() - THROTTLE_WINDOW
-    recent = Refusal.objects.filter(user=user.pk, kind=RefusalKind.WRONG_PASSWORD, at__gte=since).count()
-    return recent >= THROTTLE_FAILURES
+    return recent_wrong_passwords(user)[0] >= THROTTLE_FAILURES
 
 
 def is_contributor(claim: Claim, version: int, user: Any) -> bool:
@@ -57,8 +66,15 @@ def is_contributor(claim: Claim, version: int, user: Any) -> bool:
 
 def check_signer(claim: Claim, version: int, reviewer: Any, password: str) -> None:
     """Person checks for a signed decision. Raises ReviewRefused (recorded by the caller)."""
-    if signing_locked(reviewer):
+    failures, last = recent_wrong_passwords(reviewer)
+    if failures >= THROTTLE_FAILURES:
         raise ReviewRefused("Too many wrong passwords; signing is locked for 15 minutes.", RefusalKind.THROTTLED)
+    # Below the lock, each wrong password makes the next try wait longer (content.pacing).
+    if wait := pacing.seconds_left(failures, last, timezone.now(), settings.PASSWORD_PACING_FIRST_WAIT):
+        raise ReviewRefused(
+            f"Wait {wait} s before signing again: each wrong password makes the next wait longer.",
+            RefusalKind.THROTTLED,
+        )
     if is_contributor(claim, version, reviewer):
         raise ReviewRefused(
             "You wrote or edited this version, so you may not approve or reject it.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,12 @@ SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "sample-article.t
 def fast_passwords(settings: Any) -> None:
     """Hash test passwords cheaply (PBKDF2 takes 0.4 s a user here); signing still checks them for real."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_password_pacing(settings: Any) -> None:
+    """Tests try wrong passwords faster than a person; tests/test_pacing.py turns the pacing back on."""
+    settings.PASSWORD_PACING_FIRST_WAIT = timedelta(0)
 
 
 @pytest.fixture(scope="session")

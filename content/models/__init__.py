@@ -1,5 +1,5 @@
 """What is said: articles, sections, claims, their versions and references (`claims`), and the advice
-raised on them: triage flags and the claims library (`advice`). One app, label `content`.
+raised on them: triage flags and the claims library (`advice`); background imports (`jobs`). One app, label `content`.
 """
 
 from content.models.advice import (
@@ -31,6 +31,7 @@ from content.models.claims import (
     unstorable,
     version_hash,
 )
+from content.models.jobs import ImportJob, ImportJobStatus
 
 __all__ = [
     "RETURNABLE",
@@ -48,6 +49,8 @@ __all__ = [
     "FlagAlreadyDismissed",
     "FlagCode",
     "FlagSeverity",
+    "ImportJob",
+    "ImportJobStatus",
     "LibraryMatch",
     "Reference",
     "ReferenceStatus",
