@@ -255,15 +255,21 @@ def _diff(row: Any, previous: Any, m2m: dict[tuple[int, str], list[Any]]) -> dic
 
 
 def _with_versions(events: list[AuditEvent], versions: Sequence[ClaimVersion]) -> list[AuditEvent]:
-    after: dict[int | None, int] = {event.claim_id: i for i, event in enumerate(events)}
-    placed: dict[int, list[AuditEvent]] = {}
+    """`events` with each version's event after the last event of its claim (at the end if there is none)."""
+    last_of: dict[int | None, int] = {event.claim_id: i for i, event in enumerate(events)}
+    after: dict[int, list[AuditEvent]] = {}
+    unplaced: list[AuditEvent] = []
     for version in versions:
-        placed.setdefault(after.get(version.claim_id, len(events) - 1), []).append(_version_event(version))
-    out = [*placed.pop(-1, [])]
+        event = _version_event(version)
+        if version.claim_id in last_of:
+            after.setdefault(last_of[version.claim_id], []).append(event)
+        else:
+            unplaced.append(event)
+    out: list[AuditEvent] = []
     for i, event in enumerate(events):
         out.append(event)
-        out.extend(placed.get(i, []))
-    return out
+        out.extend(after.get(i, []))
+    return out + unplaced
 
 
 def record_histories(records: list[tuple[Any, Any]], versions: Sequence[ClaimVersion] = ()) -> list[AuditEvent]:
