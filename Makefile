@@ -40,12 +40,16 @@ check: lint typecheck
 
 # Production settings, locally, on PostgreSQL behind gunicorn. Needs SECRET_KEY,
 # ALLOWED_HOSTS and DATABASE_URL=postgres://...; SECURE_SSL_REDIRECT=0 to use plain
-# http://127.0.0.1:8000 without a TLS proxy (README "Deploy").
+# http://127.0.0.1:8000 without a TLS proxy (README "Deploy"). With OWNER_DATABASE_URL
+# (the tables' owner) and APP_DB_ROLE (the role DATABASE_URL logs in as), migrate runs as
+# the owner, grant_app_role gives the app role row rights only, and gunicorn runs as it.
 serve: export DJANGO_ENV = production
 serve: $(BIN)/.installed
 	$(BIN)/python manage.py collectstatic --noinput
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
+	DATABASE_URL="$${OWNER_DATABASE_URL:-$$DATABASE_URL}" $(BIN)/python manage.py migrate --noinput
+	DATABASE_URL="$${OWNER_DATABASE_URL:-$$DATABASE_URL}" $(BIN)/python manage.py createcachetable
+	if [ -n "$$APP_DB_ROLE" ]; then \
+	  DATABASE_URL="$${OWNER_DATABASE_URL:-$$DATABASE_URL}" $(BIN)/python manage.py grant_app_role "$$APP_DB_ROLE"; fi
 	$(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
 # 50 clients for 60 s against gunicorn (2 workers) on PostgreSQL, loopback only

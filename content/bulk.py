@@ -10,9 +10,9 @@ row is written with one INSERT per batch, and the same rows come out:
   (what simple-history records for save() followed by citations.set());
 - its ClaimVersion 1, that version's library wording and triage flags, and a
   "+" history row per flag;
-- an audit event per history row: the rows are announced, in the order written,
-  with `signals.history_created_in_bulk`, and review.audit chains their events
-  in one step (content does not import review).
+- an audit event per history row and per version: the rows are announced, in the
+  order written, with `signals.history_created_in_bulk`, and review.audit chains
+  their events in one step (content does not import review).
 
 `create_claim` is `create_claims` of one claim, so there is one way to create a claim.
 """
@@ -181,7 +181,7 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
         for claim in claims:
             records.extend((row, claim) for row in rows_of[claim.pk])
             records.extend((flag_rows[f.pk], f) for f in flags_of.get(claim.pk, []))
-        signals.history_created_in_bulk.send(sender=Claim, records=records)
+        signals.history_created_in_bulk.send(sender=Claim, records=records, versions=versions)
         library.queue_matching(*versions)
     return claims
 

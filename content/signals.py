@@ -14,7 +14,8 @@ claim_submitted = Signal()
 claim_retired = Signal()
 # kwargs: claim, by: the author took an unopened submission back to draft.
 claim_recalled = Signal()
-# kwargs: records, a list of (history row, the object it records), in the order written.
+# kwargs: records, a list of (history row, the object it records), in the order written;
+# versions, the ClaimVersions written with them (bulk_create sends no post_save for them).
 # Sent by content.bulk, which writes simple-history rows itself (simple-history's own
 # post_create_historical_record is not sent for them); review.audit chains their events.
 history_created_in_bulk = Signal()

@@ -17,7 +17,7 @@ from django.urls import path
 from simple_history.models import HistoricalRecords
 
 from content.exceptions import NotAllowed
-from content.models import Article, Claim
+from content.models import Article, Claim, ClaimVersion
 from review import audit
 from review.actions import record_review
 from review.models import DEFAULT_MEANING, AuditEvent, NuanceTag, ReviewRefused, Signature
@@ -55,9 +55,9 @@ urlpatterns = [path("fail/", write_then_fail)]
 # --- events from history --------------------------------------------------------
 
 
-def test_it_records_one_event_per_history_row(sample_article: Article) -> None:
+def test_it_records_one_event_per_history_row_and_per_version(sample_article: Article) -> None:
     history_rows = sum(audit.history_model(m).objects.count() for m in audit.governed_models())
-    assert AuditEvent.objects.exclude(history_id=None).count() == history_rows
+    assert AuditEvent.objects.exclude(history_id=None).count() == history_rows + ClaimVersion.objects.count()
 
 
 def test_it_names_the_creation_of_a_claim_with_its_values(sample_article: Article, author: User) -> None:

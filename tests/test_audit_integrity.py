@@ -12,11 +12,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from content.models import Article, Claim, ClaimVersion
 from review import audit
+from review.audit.verify import broken_records
 from review.models import AuditEvent, AuditVerification, NuanceTag
-from tests.conftest import first_claim, make_user
+from tests.conftest import first_claim, import_text, make_user, numbered_text
 
 pytestmark = pytest.mark.django_db
 
@@ -459,3 +461,15 @@ def test_it_sends_each_checkpoint_to_the_configured_receiver(author: User, setti
     assert received == [written]
     assert received[0]["id"] == AuditEvent.objects.order_by("-id").values_list("id", flat=True)[0]
     assert received[0]["mac"]
+
+
+def test_it_checks_every_sealed_row_in_the_same_number_of_queries_however_many(author: User) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert list(broken_records()) == []
+        return len(captured)
+
+    import_text(author, numbered_text(2))
+    few = queries()
+    import_text(author, numbered_text(30, title="Walking and health"))
+    assert queries() == few

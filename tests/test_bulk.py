@@ -127,8 +127,9 @@ def test_import_queries_do_not_grow_with_the_number_of_claims(author: User) -> N
         return len(captured)
 
     small, large = queries(10), queries(200)
-    # Only the batching of the INSERTs grows (SQLite takes 999 parameters a statement): well under a query a claim.
-    assert large - small < (200 - 10) / 10
+    # Only the batching of the INSERTs grows (SQLite takes 999 parameters a statement, about 60 audit events,
+    # and a claim has three: created, citations, version): well under a query a claim.
+    assert large - small < (200 - 10) / 5
     assert_trail_intact()
 
 

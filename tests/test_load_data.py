@@ -62,9 +62,9 @@ def test_it_writes_one_history_row_per_state_of_a_claim(generated: str) -> None:
     assert rows == [("+", 1, "draft"), ("~", 2, "draft"), ("~", 2, "in_review"), ("~", 2, "approved")]
 
 
-def test_it_derives_one_chained_audit_event_per_history_row(generated: str) -> None:
+def test_it_derives_one_chained_audit_event_per_history_row_and_version(generated: str) -> None:
     history_rows = sum(audit.history_model(m)._default_manager.count() for m in audit.governed_models())
-    assert AuditEvent.objects.exclude(history_id=None).count() == history_rows
+    assert AuditEvent.objects.exclude(history_id=None).count() == history_rows + ClaimVersion.objects.count()
     claim = Claim.objects.first()
     assert claim is not None
     types = list(AuditEvent.objects.filter(claim=claim, object_type="claim").values_list("type", flat=True))

@@ -2,7 +2,8 @@
 
 Every governed model (each model with a django-simple-history manager in the
 content and review apps, including ones added later) gets one `AuditEvent` per
-history row, derived in `post_create_historical_record` (for the rows that
+history row (and every ClaimVersion one `claimversion.created`), carrying the row's
+digest (`review.audit.rows`), derived in `post_create_historical_record` (for the rows that
 content.bulk writes itself, in `history_created_in_bulk`): the actor is the
 history user (the named system user when there is none), the changes are
 `{field: [old, new]}` from `diff_against` the object's previous record, the
@@ -47,6 +48,9 @@ Audit write paths (also in the README)
 | ClaimVersion or audit tables              |          |                                                             |
 | raw SQL on live tables, data migrations   | detected | `reconcile_history` (live row != latest history snapshot)   |
 | raw SQL INSERT into / edit of audit table | detected | `verify_audit` (hash, prev_hash, id gap, anchor)            |
+| raw SQL INSERT of a history row or a      | detected | `verify_audit`: every such row has exactly one event whose  |
+| ClaimVersion; edit/delete of one (triggers|          | digest matches it (review.audit.rows), checked both ways    |
+| dropped by the owner)                     |          |                                                             |
 """
 
 from __future__ import annotations
@@ -145,7 +149,12 @@ def canonical(event: AuditEvent) -> str:
         "at": iso(event.at),
         "actor": {"id": event.actor_id, "username": event.actor_username},
         "type": event.type,
-        "object": {"type": event.object_type, "id": event.object_id, "history_id": event.history_id},
+        "object": {
+            "type": event.object_type,
+            "id": event.object_id,
+            "history_id": event.history_id,
+            "digest": event.digest,
+        },
         "claim": event.claim_id,
         "article": event.article_id,
         "channel": event.channel_id,

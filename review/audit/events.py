@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,8 +10,9 @@ from django.db import models
 from django.utils import timezone
 from simple_history.utils import get_m2m_reverse_field_name
 
-from content.models import Article, Claim
+from content.models import Article, Claim, ClaimVersion
 from review.audit.chain import actor_or_system, append_to_chain, jsonable
+from review.audit.rows import history_digest, version_digest
 from review.models import AuditEvent, Channel
 
 
@@ -162,8 +163,10 @@ def history_changes(history_instance: Any) -> dict[str, list[Any]]:
     return changes
 
 
-def _event(history_instance: Any, instance: Any, changes: dict[str, list[Any]]) -> AuditEvent:
-    """The (unchained) AuditEvent of one simple-history row whose changes are known."""
+def _event(
+    history_instance: Any, instance: Any, changes: dict[str, list[Any]], m2m: dict[str, list[Any]] | None = None
+) -> AuditEvent:
+    """The (unchained) AuditEvent of one simple-history row whose changes (and m2m snapshot, if read) are known."""
     hist = type(history_instance)
     model = hist.instance_type
     m2m_names = {f.name for f in hist._history_m2m_fields}
@@ -176,11 +179,38 @@ def _event(history_instance: Any, instance: Any, changes: dict[str, list[Any]]) 
         object_type=model._meta.model_name[:60],
         object_id=str(getattr(history_instance, model._meta.pk.attname))[:60],
         history_id=history_instance.history_id,
+        digest=history_digest(history_instance, m2m),
         changes=changes,
         reason=history_instance.history_change_reason or "",
         at=history_instance.history_date,
         **links,
     )
+
+
+def _version_event(version: ClaimVersion) -> AuditEvent:
+    """The (unchained) AuditEvent of one ClaimVersion: what exactly was said, sealed when it was written."""
+    links = event_links(ClaimVersion, lambda attname: getattr(version, attname, None), version)
+    actor = actor_or_system(version.changed_by)
+    return AuditEvent(
+        actor=actor,
+        actor_username=actor.get_username(),
+        type="claimversion.created",
+        object_type="claimversion",
+        object_id=str(version.pk),
+        history_id=version.pk,
+        digest=version_digest(version),
+        changes={"version": [None, version.version], "content_hash": [None, version.content_hash]},
+        reason=version.change_reason,
+        at=version.changed_at,
+        **links,
+    )
+
+
+def record_version(version: ClaimVersion) -> AuditEvent:
+    """The AuditEvent for one ClaimVersion."""
+    event = _version_event(version)
+    append_to_chain([event])
+    return event
 
 
 def record_history(history_instance: Any, instance: Any = None) -> AuditEvent:
@@ -224,12 +254,32 @@ def _diff(row: Any, previous: Any, m2m: dict[tuple[int, str], list[Any]]) -> dic
     return changes
 
 
-def record_histories(records: list[tuple[Any, Any]]) -> list[AuditEvent]:
+def _with_versions(events: list[AuditEvent], versions: Sequence[ClaimVersion]) -> list[AuditEvent]:
+    """`events` with each version's event after the last event of its claim (at the end if there is none)."""
+    last_of: dict[int | None, int] = {event.claim_id: i for i, event in enumerate(events)}
+    after: dict[int, list[AuditEvent]] = {}
+    unplaced: list[AuditEvent] = []
+    for version in versions:
+        event = _version_event(version)
+        if version.claim_id in last_of:
+            after.setdefault(last_of[version.claim_id], []).append(event)
+        else:
+            unplaced.append(event)
+    out: list[AuditEvent] = []
+    for i, event in enumerate(events):
+        out.append(event)
+        out.extend(after.get(i, []))
+    return out + unplaced
+
+
+def record_histories(records: list[tuple[Any, Any]], versions: Sequence[ClaimVersion] = ()) -> list[AuditEvent]:
     """The AuditEvents of many (history row, object) pairs written together, chained in one step.
 
     A "~" row whose previous row of the same object is earlier in `records` is
     diffed in memory (its m2m snapshots read in one query per table); any other
-    row goes through history_changes, as a row saved on its own does.
+    row goes through history_changes, as a row saved on its own does. Each of
+    `versions` gets its event after the last event of its claim, where saving the
+    version on its own puts it (after the triage flags its post_save raises).
     """
     m2m = _m2m_snapshots([row for row, _ in records if row._history_m2m_fields])
     last: dict[tuple[Any, Any], Any] = {}
@@ -241,7 +291,10 @@ def record_histories(records: list[tuple[Any, Any]]) -> list[AuditEvent]:
             changes = _diff(row, previous, m2m)
         else:
             changes = history_changes(row)
-        events.append(_event(row, instance, changes))
+        snapshot = {f.name: m2m.get((row.history_id, f.name), []) for f in row._history_m2m_fields}
+        events.append(_event(row, instance, changes, snapshot))
         last[key] = row
+    if versions:
+        events = _with_versions(events, versions)
     append_to_chain(events)
     return events

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from axes.signals import user_locked_out
@@ -24,8 +24,9 @@ from simple_history.signals import post_create_historical_record, pre_create_his
 
 from content import signals as content_signals
 from content.exceptions import NotAllowed
+from content.models import ClaimVersion
 from review.audit.chain import system_user
-from review.audit.events import record, record_histories, record_history
+from review.audit.events import record, record_histories, record_history, record_version
 from review.audit.guards import history_model, install_append_only_triggers, is_governed
 from review.models import Refusal
 
@@ -53,8 +54,20 @@ def _history_to_event(sender: Any, instance: Any, history_instance: Any, **kwarg
 
 
 @receiver(content_signals.history_created_in_bulk, dispatch_uid="vetted_audit_bulk_history_events")
-def _bulk_history_to_events(sender: Any, records: list[tuple[Any, Any]], **kwargs: Any) -> None:
-    record_histories([(row, instance) for row, instance in records if is_governed(type(row).instance_type)])
+def _bulk_history_to_events(
+    sender: Any, records: list[tuple[Any, Any]], versions: Sequence[ClaimVersion] = (), **kwargs: Any
+) -> None:
+    record_histories(
+        [(row, instance) for row, instance in records if is_governed(type(row).instance_type)], versions=versions
+    )
+
+
+@receiver(post_save, sender=ClaimVersion, dispatch_uid="vetted_audit_claim_version")
+def _version_to_event(sender: Any, instance: ClaimVersion, created: bool, **kwargs: Any) -> None:
+    # Versions are never updated (ClaimVersion.save refuses), so every save here is a new one,
+    # loaddata's raw saves included.
+    if created:
+        record_version(instance)
 
 
 @receiver(post_save, dispatch_uid="vetted_audit_raw_save")

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.text import capfirst
+
 from content.models import ClaimVersion, version_hash
 from review.audit.anchor import AnchorError, checkpoints
 from review.audit.chain import GENESIS, actor_or_system, compute_hash
 from review.audit.guards import governed_models, history_model
+from review.audit.rows import CHUNK, sealed_rows, sealed_tables
 from review.models import AuditEvent, AuditVerification, Signature, Suggestion
 
 
@@ -109,7 +112,8 @@ def broken_records() -> Iterator[str]:
     Every signature's keyed seal (signer, claim, version, content hash, decision, meaning, time),
     every signed suggestion's seal and the hash its text was signed for, and every claim version's
     content hash, recomputed from its text and citations: an edit of any of these tables from
-    outside the app (triggers dropped by the table owner) shows here.
+    outside the app (triggers dropped by the table owner) shows here. Then every history row and
+    version against the one event that sealed it (`unsealed_rows`).
     """
     for signature in Signature.objects.select_related("review").order_by("pk").iterator(chunk_size=2000):
         if not signature.is_intact():
@@ -124,6 +128,43 @@ def broken_records() -> Iterator[str]:
     for cv in versions.iterator(chunk_size=2000):
         if version_hash(cv.text, cv.citations) != cv.content_hash:
             yield f"Claim #{cv.claim_id} version {cv.version} does not match its content hash: its text was altered."
+    for object_type, table in sealed_tables():
+        yield from unsealed_rows(object_type, table)
+
+
+def unsealed_rows(object_type: str, table: Any) -> Iterator[str]:
+    """Rows of `table` and their events compared both ways: one streamed query each, merged by row id.
+
+    A row without its event was INSERTed around the app; an event whose row is gone, or whose
+    digest the row no longer matches, means the row was deleted or edited (triggers dropped);
+    a second event for one row is refused by a constraint, and named here if that was dropped.
+    """
+    name = capfirst(table._meta.verbose_name)
+    rows = sealed_rows(table)
+    # history_id is not null in these rows.
+    events: Iterator[tuple[int, int, str]] = (
+        AuditEvent.objects.filter(object_type=object_type, history_id__isnull=False)
+        .order_by("history_id", "id")
+        .values_list("history_id", "id", "digest")
+        .iterator(chunk_size=CHUNK)  # type: ignore[assignment]
+    )
+    row, event = next(rows, None), next(events, None)
+    while row is not None or event is not None:
+        if event is None or (row is not None and row[0] < event[0]):
+            assert row is not None
+            yield f"{name} #{row[0]} has no audit event: it was written outside the app."
+            row = next(rows, None)
+        elif row is None or event[0] < row[0]:
+            yield f"Event #{event[1]} seals {name.lower()} #{event[0]}, which is gone: it was deleted."
+            event = next(events, None)
+        else:
+            if event[2] != row[1]:
+                yield f"{name} #{row[0]} differs from what event #{event[1]} sealed: it was altered."
+            event = next(events, None)
+            while event is not None and event[0] == row[0]:
+                yield f"Event #{event[1]} seals {name.lower()} #{row[0]} a second time: one row has one event."
+                event = next(events, None)
+            row = next(rows, None)
 
 
 def _proposed_hash(suggestion: Suggestion) -> str:

@@ -19,7 +19,7 @@ class AuditEvent(models.Model):
 
     Rows are written only by review.audit: ids are allocated there as
     previous id + 1 under a lock, so the chain is gap-free and starts at 1;
-    `hash` is SHA-256 over the row's canonical content plus `prev_hash`.
+    `hash` is HMAC-SHA256 (under AUDIT_KEY) over the row's canonical content plus `prev_hash`.
     Database triggers refuse UPDATE and DELETE on this table.
     """
 
@@ -32,8 +32,11 @@ class AuditEvent(models.Model):
     type = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=60, blank=True)
-    # The simple-history row this event was derived from (None for business events such as logins).
+    # The row this event seals (None for business events such as logins): a simple-history row's
+    # history_id, or a ClaimVersion's id; object_type names the model.
     history_id = models.BigIntegerField(null=True, blank=True)
+    # SHA-256 of that row's columns (review.audit.rows), so the event's seal covers the row.
+    digest = models.CharField(max_length=64, blank=True, default="", db_default="")
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     article = models.ForeignKey(
         "content.Article", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
@@ -67,6 +70,12 @@ class AuditEvent(models.Model):
             # review.audit prevents it, this makes the database refuse it as well.
             models.UniqueConstraint(fields=["prev_hash"], name="auditevent_one_successor"),
             models.CheckConstraint(condition=~Q(type=""), name="auditevent_type_present"),
+            # Exactly one event per sealed row; also the (object_type, history_id) order verify reads in.
+            models.UniqueConstraint(
+                fields=["object_type", "history_id"],
+                condition=Q(history_id__isnull=False),
+                name="auditevent_one_per_row",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -53,6 +53,7 @@ from content.models import (
     default_approvals_needed,
 )
 from review import audit
+from review.audit.rows import digest
 from review.management.commands.seed_demo import ensure_groups, load_vocabulary
 from review.models import (
     AuditEvent,
@@ -441,7 +442,7 @@ class Command(BaseCommand):
         for row, pk in zip(wordings, writer.reserve(ClaimWording, len(wordings)), strict=True):
             row["id"] = pk
         writer.insert(ClaimWording, wordings)
-        self._chain(writer, batch.entries)
+        self._chain(writer, batch)
         return len(batch.entries)
 
     def _text(self, a: int, p: int, version: int) -> str:
@@ -578,8 +579,12 @@ class Command(BaseCommand):
 
     # --- the audit chain ------------------------------------------------------------
 
-    def _chain(self, writer: RawWriter, entries: list[Entry]) -> None:
-        """One AuditEvent per history row, linked to the head with review.audit's own hash."""
+    def _chain(self, writer: RawWriter, batch: Batch) -> None:
+        """One AuditEvent per history row and per version, linked to the head with review.audit's own hash."""
+        entries = batch.entries
+        cited: dict[int, list[int]] = {}
+        for of, ref_id in batch.citation_rows:
+            cited.setdefault(id(of), []).append(ref_id)
         if writer.postgres:
             with writer.connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit.CHAIN_LOCK_KEY])
@@ -601,12 +606,37 @@ class Command(BaseCommand):
                 object_type=model_name,
                 object_id=str(entry.row["id"]),
                 history_id=entry.row["history_id"],
+                digest=digest(_history_model(entry.model), entry.row, {"citations": cited.get(id(entry), [])}),
                 changes=changes,
                 reason=entry.row["history_change_reason"] or "",
                 at=entry.row["history_date"],
                 **entry.links,
             )
             # The same canonical form and hash as review.audit.events.append_event, on a plain object.
+            event.hash = audit.compute_hash(cast(AuditEvent, event))
+            events.append(vars(event))
+            next_id, prev_hash = next_id + 1, event.hash
+        # Each version's event, as review.audit.events records one for a version saved by the app.
+        links_of = {e.row["id"]: e.links for e in entries if e.model is Claim}
+        actors = {e.actor.pk: e.actor for e in entries}
+        for row in batch.versions:
+            actor = actors[row["changed_by_id"]]
+            event = SimpleNamespace(
+                id=next_id,
+                pk=next_id,
+                prev_hash=prev_hash,
+                actor_id=actor.pk,
+                actor_username=actor.get_username(),
+                type="claimversion.created",
+                object_type="claimversion",
+                object_id=str(row["id"]),
+                history_id=row["id"],
+                digest=digest(ClaimVersion, row, {}),
+                changes={"version": [None, row["version"]], "content_hash": [None, row["content_hash"]]},
+                reason=row["change_reason"],
+                at=row["changed_at"],
+                **{**links_of[row["claim_id"]], "channel_id": None},
+            )
             event.hash = audit.compute_hash(cast(AuditEvent, event))
             events.append(vars(event))
             next_id, prev_hash = next_id + 1, event.hash
