@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import error_page
 from content import diffing
+from content.evidence import cited_as_signed
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
 from content.limits import is_id
 from content.models import Claim, ClaimStatus
@@ -163,7 +164,8 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
         "reviews": reviews,
         "before": before,
         "after": after,
-        "citations": list(claim.citations.all()),
+        # The version's snapshot, not the live rows: what its hash and its signatures cover.
+        "citations": cited_as_signed(claim.pk, claim.version),
         "diff": diff,
         "diff_base": base_version,
         "approvals": approvals,

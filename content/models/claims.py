@@ -152,8 +152,8 @@ class Reference(models.Model):
         return {"id": self.pk, "label": self.label, "authors": self.authors, "year": self.year}
 
     def as_citation(self) -> dict[str, Any]:
-        """How a ClaimVersion records this work among its citations."""
-        return {**self.as_json(), "key": self.key}
+        """How a ClaimVersion records this work among its citations: what its reviewers saw of it."""
+        return {**self.as_json(), "key": self.key, "title": self.title, "doi": self.doi}
 
 
 class Article(models.Model):
