@@ -316,8 +316,21 @@ def _sync_claims(
     new_keys = [importing.normalise_claim_text(pc.text) for _, pc in incoming]
     matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
 
+    opcodes = matcher.get_opcodes()
+    # The old claims whose place changed (moved, reworded, removed), as they read before this
+    # import: a new or reworded sentence that reads like one of them carries its words, and so
+    # its contributors (ClaimVersion.derived_from), wherever it lands.
+    unsettled = [(c.pk, c.version, c.text) for op, o1, o2, _, _ in opcodes if op != "equal" for c in current[o1:o2]]
+
+    def sources(text: str, target: Claim | None = None) -> list[tuple[int, int]]:
+        return [
+            (pk, version)
+            for pk, version, old in unsettled
+            if (target is None or pk != target.pk) and diffing.similarity(old, text) >= SAME_CLAIM
+        ]
+
     ordered: list[tuple[Claim | NewClaim, Section]] = []
-    for op, o1, o2, n1, n2 in matcher.get_opcodes():
+    for op, o1, o2, n1, n2 in opcodes:
         olds, news = current[o1:o2], incoming[n1:n2]
         if op == "equal":
             for claim, (section, pc) in zip(olds, news, strict=True):
@@ -346,13 +359,14 @@ def _sync_claims(
                     text=pc.text,
                     citations=citations,
                     advice=unresolved_advice(pc),
+                    derived_from=sources(pc.text),
                 )
                 ordered.append((new, section))
                 continue
             at = remaining.index(match)
             result.retired += _retire_removed(remaining[:at], actor)
             remaining = remaining[at + 1 :]
-            _revise_for_import(match, pc, citations, actor)
+            _revise_for_import(match, pc, citations, actor, derived_from=sources(pc.text, match))
             result.revised += 1
             ordered.append((match, section))
         result.retired += _retire_removed(remaining, actor)
@@ -380,7 +394,13 @@ def _retire_removed(claims: list[Claim], actor: Any) -> int:
     return len(claims)
 
 
-def _revise_for_import(claim: Claim, pc: ParsedClaim, citations: list[Reference], actor: Any) -> None:
+def _revise_for_import(
+    claim: Claim,
+    pc: ParsedClaim,
+    citations: list[Reference],
+    actor: Any,
+    derived_from: Sequence[tuple[int, int]] = (),
+) -> None:
     if claim.status == ClaimStatus.IN_REVIEW:
         _refuse_frozen(claim)
     claim.revise(
@@ -389,6 +409,7 @@ def _revise_for_import(claim: Claim, pc: ParsedClaim, citations: list[Reference]
         reason="Changed in the re-imported article",
         by=actor,
         citations=citations,
+        derived_from=derived_from,
     )
     for advice in unresolved_advice(pc):
         flagging.save_flag(claim.pk, claim.version, advice, actor=actor, reason=UNRESOLVED_REASON)
@@ -430,6 +451,8 @@ def split_claim(claim: Claim, *, first: str, second: str, expected_version: int,
             citations=list(claim.citations.all()),
             author=by,
             reason=f"Split from claim #{claim.pk}: {reason.strip()}",
+            # The second half's words are the split version's: so are its contributors.
+            derived_from=[(claim.pk, expected_version)],
         )
 
 
@@ -462,6 +485,7 @@ def merge_with_next(claim: Claim, *, expected_version: int, reason: str, by: Any
             reason=reason,
             by=by,
             citations=citations,
+            derived_from=[(nxt.pk, nxt.version)],
         )
         nxt.retire(by=by, reason=f"Merged into claim #{claim.pk}: {reason.strip()}")
     claim.refresh_from_db()

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from content import flagging, library, signals, triage
 from content.governance import bulk_insert_bypassing_audit
-from content.models import Article, Claim, ClaimFlag, ClaimVersion, Reference, Section, content_hash
+from content.models import Article, Claim, ClaimFlag, ClaimVersion, Reference, Section, content_hash, derivation
 
 # Rows per INSERT: bounds each statement's size on PostgreSQL (SQLite's own limit of
 # parameters makes Django cut smaller batches there).
@@ -45,6 +45,8 @@ class NewClaim:
     citations: Sequence[Reference]
     # Advice the import raises itself (flagging.Advice), stored beside the triage flags of version 1.
     advice: Sequence[flagging.Advice] = ()
+    # The claim versions its words came from (split, re-import): their contributors are its contributors.
+    derived_from: Sequence[tuple[int, int]] = ()
 
 
 def _reading_order(ref: Reference) -> tuple[str, int, int]:
@@ -127,8 +129,9 @@ def create_claims(new: Sequence[NewClaim], *, author: Any, reason: str = "Import
                 changed_by=author,
                 changed_at=now,
                 change_reason=reason,
+                derived_from=derivation(item.derived_from),
             )
-            for claim, refs in zip(claims, cited, strict=True)
+            for claim, refs, item in zip(claims, cited, new, strict=True)
         ]
         ClaimVersion.objects.bulk_create(versions, batch_size=BATCH)
         library.record_wordings(versions)
@@ -195,7 +198,15 @@ def create_claim(
     citations: Sequence[Reference],
     author: Any,
     reason: str = "Imported",
+    derived_from: Sequence[tuple[int, int]] = (),
 ) -> Claim:
     """Create version 1 of one claim and its first ClaimVersion."""
-    new = NewClaim(article=article, section=section, position=position, text=text, citations=citations)
+    new = NewClaim(
+        article=article,
+        section=section,
+        position=position,
+        text=text,
+        citations=citations,
+        derived_from=derived_from,
+    )
     return create_claims([new], author=author, reason=reason)[0]

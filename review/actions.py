@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
 from django.utils import timezone
 
-from content import pacing
 from content.exceptions import InvalidTransition, NotAllowed
 from content.locking import lock_chain
 from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, cited_ids
@@ -30,59 +26,14 @@ from review.models.reviews import (
     EvidenceGrade,
     EvidenceType,
     NuanceTag,
-    Refusal,
-    RefusalKind,
     Review,
-    ReviewRefused,
     Signature,
     meaning_for,
     signatures_required,
 )
 from review.operations.assignments import complete_for_review
-
-THROTTLE_FAILURES = 5
-
-
-THROTTLE_WINDOW = timedelta(minutes=15)
-
-
-def recent_wrong_passwords(user: Any) -> tuple[int, datetime | None]:
-    """How many wrong signing passwords `user` gave within the window, and when the last was (one query)."""
-    since = timezone.now() - THROTTLE_WINDOW
-    recent = Refusal.objects.filter(user=user.pk, kind=RefusalKind.WRONG_PASSWORD, at__gte=since)
-    found = recent.aggregate(n=Count("id"), last=Max("at"))
-    return found["n"], found["last"]
-
-
-def signing_locked(user: Any) -> bool:
-    """Five wrong passwords within 15 minutes lock the user's signing until the oldest ages out."""
-    return recent_wrong_passwords(user)[0] >= THROTTLE_FAILURES
-
-
-def is_contributor(claim: Claim, version: int, user: Any) -> bool:
-    """Did `user` write or edit any part of `claim` up to `version`? (Separation of duties.)"""
-    return bool(user.pk in claim.contributors(up_to_version=version))
-
-
-def check_signer(claim: Claim, version: int, reviewer: Any, password: str) -> None:
-    """Person checks for a signed decision. Raises ReviewRefused (recorded by the caller)."""
-    failures, last = recent_wrong_passwords(reviewer)
-    if failures >= THROTTLE_FAILURES:
-        raise ReviewRefused("Too many wrong passwords; signing is locked for 15 minutes.", RefusalKind.THROTTLED)
-    # Below the lock, each wrong password makes the next try wait longer (content.pacing).
-    if wait := pacing.seconds_left(failures, last, timezone.now(), settings.PASSWORD_PACING_FIRST_WAIT):
-        raise ReviewRefused(
-            f"Wait {wait} s before signing again: each wrong password makes the next wait longer.",
-            RefusalKind.THROTTLED,
-        )
-    if is_contributor(claim, version, reviewer):
-        raise ReviewRefused(
-            "You wrote or edited this version, so you may not approve or reject it.",
-            RefusalKind.SEPARATION_OF_DUTIES,
-        )
-    if not password or not reviewer.check_password(password):
-        raise ReviewRefused("Wrong password: the signature was not applied.", RefusalKind.WRONG_PASSWORD)
-
+from review.signing import check_signer, check_user_id
+from review.signing import signing_locked as signing_locked
 
 # Grades that say the words are not backed: such a version may be sent back or rejected, never approved.
 UNAPPROVABLE_GRADES = {EvidenceGrade.UNSUPPORTED, EvidenceGrade.CONTRADICTED}
@@ -139,6 +90,8 @@ class ReviewInput:
     nuance_note: str = ""
     password: str = field(default="", repr=False)
     signature_meaning: str = ""
+    # The signer's user ID, typed with the password (review.signing.check_user_id).
+    username: str = ""
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> ReviewInput:
@@ -152,6 +105,7 @@ class ReviewInput:
             nuance_note=(data.get("nuance_note") or "").strip(),
             password=data.get("password") or "",
             signature_meaning=(data.get("signature_meaning") or "").strip(),
+            username=(data.get("username") or "").strip(),
         )
 
     def validate(self) -> None:
@@ -192,15 +146,16 @@ def record_review(
     return submit_review(claim=claim, reviewer=reviewer, submitted=submitted)
 
 
-def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Review:
+def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput, user_id_required: bool = False) -> Review:
     """Judge one claim version: the verb behind approve, request_changes and reject.
 
-    1. Validate the input (400).
+    1. Validate the input (400), with the signer's user ID when `user_id_required`
+       (the first signature of a session: review.signing).
     2. Check the state on a fresh read: in review, at the version judged (409).
     3. Check the person: the reviewer role (403); for approve/reject also the
-       throttle, separation of duties and the password (403). These refusals are
-       recorded as Refusal rows, outside any transaction, so they survive.
-       The password hash is slow on purpose, so it runs before the row lock.
+       throttle, separation of duties and the password (403, review.signing.check_signer).
+       These refusals are recorded as Refusal rows in their own transactions, so they
+       survive. The password hash is slow on purpose, so it runs before the row lock.
     4. Lock the claim row and check the state again: another reviewer may have
        moved it while the password was checked (409, nothing written).
     5. Write the review (+ its signature sealed to the version hash) and move the
@@ -209,6 +164,8 @@ def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
     """
     submitted.validate()
     version, decision = submitted.version, submitted.decision
+    if decision in SIGNED_DECISIONS:
+        check_user_id(reviewer, submitted.username, required=user_id_required)
     current = Claim.objects.get(pk=claim.pk)
     current.check_in_review(decision, version)
     if decision == Decision.APPROVE and (retracted := retracted_citations(current, version)):
@@ -216,11 +173,7 @@ def submit_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
     if not is_reviewer(reviewer):
         raise NotAllowed("Only medical reviewers review claims.")
     if decision in SIGNED_DECISIONS:
-        try:
-            check_signer(current, version, reviewer, submitted.password)
-        except ReviewRefused as refusal:
-            Refusal.objects.create(user=reviewer, claim=current, version=version, kind=refusal.kind)
-            raise
+        check_signer(current, version, reviewer, submitted.password)
 
     try:
         with transaction.atomic():

@@ -1,7 +1,8 @@
 """JSON API for reviews and the review queue.
 
 POST /api/v1/claims/{id}/reviews/ records a review through review.actions.submit_review:
-201 with the review; 400 bad input (missing grade, missing signature meaning);
+201 with the review; 400 bad input (missing grade, missing signature meaning, a missing or
+wrong `username` where the signature needs the user ID: review.signing);
 403 not a reviewer, separation of duties, wrong password or signing locked;
 409 wrong state (with "status") or a stale version (with "current_version").
 """
@@ -23,9 +24,19 @@ from content.limits import MAX_ID
 from content.models import Claim
 from content.permissions import get_claim_for_user
 from content.roles import is_reviewer
+from review import signing
 from review.actions import ReviewInput, submit_review
 from review.forms import QueueFilterForm
-from review.models import DEFAULT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag, Review, Signature
+from review.models import (
+    DEFAULT_MEANING,
+    SIGNED_DECISIONS,
+    Decision,
+    EvidenceGrade,
+    EvidenceType,
+    NuanceTag,
+    Review,
+    Signature,
+)
 from review.queue import queue_queryset
 
 
@@ -86,6 +97,9 @@ class ReviewCreateSerializer(serializers.Serializer[Any]):
     password = serializers.CharField(
         required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False
     )
+    # The signer's user ID: needed with the password unless this login session signed before
+    # (review.signing; a request with an API token always gives it).
+    username = serializers.CharField(required=False, allow_blank=True, default="", max_length=150, write_only=True)
     # The column's length: a longer meaning would reach PostgreSQL and fail there (a 500).
     signature_meaning = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=Signature._meta.get_field("meaning").max_length
@@ -113,7 +127,14 @@ class ClaimReviews(generics.ListAPIView[Review]):
         data = ReviewCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submitted = ReviewInput.of(data.validated_data)
-        review = submit_review(claim=claim, reviewer=request.user, submitted=submitted)
+        review = submit_review(
+            claim=claim,
+            reviewer=request.user,
+            submitted=submitted,
+            user_id_required=signing.user_id_required(request),
+        )
+        if review.decision in SIGNED_DECISIONS:
+            signing.remember_signed(request)
         return Response(
             ReviewSerializer(Review.objects.for_list().get(pk=review.pk)).data, status=status.HTTP_201_CREATED
         )

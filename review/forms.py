@@ -42,6 +42,14 @@ class ReviewForm(forms.Form):
         required=False,
         help_text=f"What your signature means. To reject, sign “{REJECT_MEANING}”.",
     )
+    # Asked for at the first signature of a login session only (review.signing); the page shows it then.
+    username = forms.CharField(
+        label="User ID",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+        help_text="Your first signature in this session needs your user ID as well as your password.",
+    )
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "accesskey": "p"}),
         required=False,

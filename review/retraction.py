@@ -27,7 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from content.evidence import mark_reference
+from content.evidence import mark_reference, restore_reference
 from content.locking import lock_chain
 from content.models import Claim, ClaimVersion, Reference, ReferenceStatus, cited_ids
 from review import notifications
@@ -112,3 +112,15 @@ def retract_reference(reference: Reference, *, status: str, reason: str, by: Any
         if affected:
             transaction.on_commit(lambda: notifications.send_retraction_notice.enqueue(reference.pk, affected))
     return RetractionResult(reference=reference, flagged=flagged, returned=returned, withdrawn=withdrawn)
+
+
+def set_reference_status(reference: Reference, *, status: str, reason: str, by: Any) -> RetractionResult:
+    """A work's status as a reviewer sets it: retracted or superseded (with the cascade above), or active again.
+
+    Back to active changes the mark only (content.evidence.restore_reference): nothing is flagged,
+    sent back or withdrawn, and nothing the mark did before is undone.
+    """
+    if status == ReferenceStatus.ACTIVE:
+        restore_reference(reference, reason=reason, by=by)
+        return RetractionResult(reference=reference)
+    return retract_reference(reference, status=status, reason=reason, by=by)

@@ -21,15 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import error_page
 from content import diffing
+from content.evidence import cited_as_signed
 from content.exceptions import InvalidTransition, NotAllowed, StaleVersion
 from content.limits import is_id
 from content.models import Claim, ClaimStatus
 from content.permissions import get_claim_for_user, visible_articles
 from content.roles import is_reviewer
+from review import signing
 from review.actions import ReviewInput, submit_review
 from review.discussion.views import discussion_context
 from review.forms import QueueFilterForm, ReviewForm
-from review.models import ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused
+from review.models import SIGNED_DECISIONS, ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused
 from review.operations.views import assignment_context
 from review.permissions import available_actions, can_sign
 from review.queue import next_in_queue, queue_queryset, status_counts
@@ -164,7 +166,8 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
         "reviews": reviews,
         "before": before,
         "after": after,
-        "citations": list(claim.citations.all()),
+        # The version's snapshot, not the live rows: what its hash and its signatures cover.
+        "citations": cited_as_signed(claim.pk, claim.version),
         "diff": diff,
         "diff_base": base_version,
         "approvals": approvals,
@@ -222,7 +225,12 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         data = form.cleaned_data
         try:
-            review = submit_review(claim=claim, reviewer=request.user, submitted=ReviewInput.of(data))
+            review = submit_review(
+                claim=claim,
+                reviewer=request.user,
+                submitted=ReviewInput.of(data),
+                user_id_required=signing.user_id_required(request),
+            )
         except ReviewRefused as exc:
             form.add_error("password" if exc.kind == "wrong_password" else None, str(exc))
             status = 403
@@ -235,6 +243,8 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
             status = 400
         else:
+            if review.decision in SIGNED_DECISIONS:
+                signing.remember_signed(request)
             ClaimOpen.close(claim, request.user)
             messages.success(request, _recorded_message(review))
             nxt = next_in_queue(request.user, claim)
@@ -243,6 +253,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "conflict": conflict,
         "may_sign": can_sign(claim, request.user),
+        "ask_user_id": signing.user_id_required(request),
         "kept_note": form["nuance_note"].value() if conflict else "",
     }
     return render(request, "review/claim_review.html", context, status=status)

@@ -51,7 +51,10 @@ def body(c: Claim, **overrides: Any) -> dict[str, Any]:
 
 
 def post(user: User, c: Claim, **overrides: Any) -> Any:
-    return client_for(user).post(url(c), body(c, **overrides), content_type="application/json")
+    """As `user`, signing under their own user ID unless overridden."""
+    return client_for(user).post(
+        url(c), body(c, **({"username": user.username} | overrides)), content_type="application/json"
+    )
 
 
 # --- 201 ------------------------------------------------------------------------------

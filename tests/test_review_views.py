@@ -392,28 +392,28 @@ def test_it_allows_only_get_and_post_on_the_review_page(claim: Claim, reviewer: 
 
 
 def test_it_approves_and_goes_to_the_queue(claim: Claim, reviewer: User) -> None:
-    response = client_for(reviewer).post(review_url(claim), form(claim))
+    response = client_for(reviewer).post(review_url(claim), form(claim, username=reviewer.username))
     assert (response.status_code, response.url) == (302, "/review/queue/")
     assert fresh(claim).status == ClaimStatus.APPROVED
 
 
 def test_it_goes_on_to_the_next_claim_in_the_queue(author: User, reviewer: User) -> None:
     claims = queue_of(author, 3)
-    response = client_for(reviewer).post(review_url(claims[1]), form(claims[1]))
+    response = client_for(reviewer).post(review_url(claims[1]), form(claims[1], username=reviewer.username))
     assert response.url == review_url(claims[0])
 
 
 def test_it_skips_claims_the_reviewer_already_signed(author: User, reviewer: User) -> None:
     claims = queue_of(author, 3)
     approve(claims[0], reviewer, grade="low")
-    response = client_for(reviewer).post(review_url(claims[1]), form(claims[1]))
+    response = client_for(reviewer).post(review_url(claims[1]), form(claims[1], username=reviewer.username))
     assert response.url == review_url(claims[2])
 
 
 def test_it_clears_the_open_mark_after_reviewing(claim: Claim, reviewer: User) -> None:
     client = client_for(reviewer)
     client.post(open_url(claim))
-    client.post(review_url(claim), form(claim))
+    client.post(review_url(claim), form(claim, username=reviewer.username))
     assert not ClaimOpen.objects.exists()
 
 
@@ -421,78 +421,85 @@ def test_it_says_one_of_two_after_a_high_risk_approval(
     claim: Claim, reviewer: User, tags: dict[str, NuanceTag]
 ) -> None:
     client = client_for(reviewer)
-    client.post(review_url(claim), form(claim, nuance_tags=[tags["omits-adverse-effects"].pk]))
+    client.post(
+        review_url(claim), form(claim, username=reviewer.username, nuance_tags=[tags["omits-adverse-effects"].pk])
+    )
     assert "1 of 2 signatures" in text(client.get("/review/queue/"))
     assert fresh(claim).status == ClaimStatus.IN_REVIEW
 
 
 def test_it_requests_changes_without_a_password(claim: Claim, reviewer: User) -> None:
     client_for(reviewer).post(
-        review_url(claim), form(claim, decision="request_changes", password="", nuance_note="Say for whom.")
+        review_url(claim),
+        form(claim, username=reviewer.username, decision="request_changes", password="", nuance_note="Say for whom."),
     )
     assert fresh(claim).status == ClaimStatus.CHANGES_REQUESTED
 
 
 def test_it_asks_what_to_change(claim: Claim, reviewer: User) -> None:
-    response = client_for(reviewer).post(review_url(claim), form(claim, decision="request_changes", password=""))
+    response = client_for(reviewer).post(
+        review_url(claim), form(claim, username=reviewer.username, decision="request_changes", password="")
+    )
     assert (response.status_code, fresh(claim).status) == (400, ClaimStatus.IN_REVIEW)
 
 
 def test_it_rejects_with_the_rejection_meaning(claim: Claim, reviewer: User) -> None:
-    client_for(reviewer).post(review_url(claim), form(claim, decision="reject", signature_meaning=REJECT_MEANING))
+    client_for(reviewer).post(
+        review_url(claim), form(claim, username=reviewer.username, decision="reject", signature_meaning=REJECT_MEANING)
+    )
     assert fresh(claim).status == ClaimStatus.REJECTED
 
 
 def test_it_refuses_to_reject_with_the_approval_meaning(claim: Claim, reviewer: User) -> None:
-    response = client_for(reviewer).post(review_url(claim), form(claim, decision="reject"))
+    response = client_for(reviewer).post(review_url(claim), form(claim, username=reviewer.username, decision="reject"))
     assert (response.status_code, fresh(claim).status) == (400, ClaimStatus.IN_REVIEW)
 
 
 def test_it_requires_a_grade(claim: Claim, reviewer: User) -> None:
-    response = client_for(reviewer).post(review_url(claim), form(claim, evidence_grade=""))
+    response = client_for(reviewer).post(review_url(claim), form(claim, username=reviewer.username, evidence_grade=""))
     assert (response.status_code, "evidence_grade" in response.context["form"].errors) == (400, True)
 
 
 def test_it_requires_the_password_to_sign(claim: Claim, reviewer: User) -> None:
-    response = client_for(reviewer).post(review_url(claim), form(claim, password=""))
+    response = client_for(reviewer).post(review_url(claim), form(claim, username=reviewer.username, password=""))
     assert (response.status_code, fresh(claim).status) == (400, ClaimStatus.IN_REVIEW)
 
 
 def test_it_refuses_a_wrong_password_with_403(claim: Claim, reviewer: User) -> None:
     before = snapshot(claim)
-    response = client_for(reviewer).post(review_url(claim), form(claim, password="guess"))
+    response = client_for(reviewer).post(review_url(claim), form(claim, username=reviewer.username, password="guess"))
     assert (response.status_code, snapshot(claim)) == (403, before)
     assert "Wrong password" in text(response)
 
 
 def test_it_records_the_wrong_password(claim: Claim, reviewer: User) -> None:
-    client_for(reviewer).post(review_url(claim), form(claim, password="guess"))
+    client_for(reviewer).post(review_url(claim), form(claim, username=reviewer.username, password="guess"))
     assert Refusal.objects.get().kind == "wrong_password"
 
 
 def test_it_refuses_separation_of_duties_with_403(claim: Claim, author: User) -> None:
     author.groups.add(Group.objects.get(name="Medical reviewers"))
     before = snapshot(claim)
-    response = client_for(author).post(review_url(claim), form(claim))
+    response = client_for(author).post(review_url(claim), form(claim, username=author.username))
     assert (response.status_code, snapshot(claim)) == (403, before)
     assert Refusal.objects.get().kind == "separation_of_duties"
 
 
 def test_it_refuses_a_post_by_an_author(claim: Claim, author: User) -> None:
     before = snapshot(claim)
-    response = client_for(author).post(review_url(claim), form(claim))
+    response = client_for(author).post(review_url(claim), form(claim, username=author.username))
     assert (response.status_code, snapshot(claim)) == (403, before)
 
 
 def test_it_refuses_a_post_by_an_outsider(claim: Claim, outsider: User) -> None:
-    assert client_for(outsider).post(review_url(claim), form(claim)).status_code == 404
+    assert client_for(outsider).post(review_url(claim), form(claim, username=outsider.username)).status_code == 404
 
 
 def test_it_refuses_a_post_without_a_csrf_token(claim: Claim, reviewer: User) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(reviewer)
     before = snapshot(claim)
-    response = client.post(review_url(claim), form(claim))
+    response = client.post(review_url(claim), form(claim, username=reviewer.username))
     assert (response.status_code, snapshot(claim)) == (403, before)
 
 
@@ -500,7 +507,10 @@ def test_it_accepts_a_post_with_the_csrf_token(claim: Claim, reviewer: User) -> 
     client = Client(enforce_csrf_checks=True)
     client.force_login(reviewer)
     client.get(review_url(claim))
-    response = client.post(review_url(claim), form(claim, csrfmiddlewaretoken=client.cookies["csrftoken"].value))
+    response = client.post(
+        review_url(claim),
+        form(claim, username=reviewer.username, csrfmiddlewaretoken=client.cookies["csrftoken"].value),
+    )
     assert (response.status_code, fresh(claim).status) == (302, ClaimStatus.APPROVED)
 
 
@@ -508,7 +518,9 @@ def test_it_refuses_a_review_of_a_claim_approved_meanwhile_with_409(
     claim: Claim, reviewer: User, second_reviewer: User
 ) -> None:
     approve(claim, reviewer)
-    response = client_for(second_reviewer).post(review_url(claim), form(claim, nuance_note="My careful note."))
+    response = client_for(second_reviewer).post(
+        review_url(claim), form(claim, username=second_reviewer.username, nuance_note="My careful note.")
+    )
     assert response.status_code == 409
     assert "My careful note." in text(response)  # nothing the reviewer wrote is lost
     assert Review.objects.count() == 1
@@ -518,7 +530,9 @@ def test_it_says_409_not_400_when_an_incomplete_review_meets_a_closed_round(
     claim: Claim, reviewer: User, second_reviewer: User
 ) -> None:
     approve(claim, reviewer)
-    response = client_for(second_reviewer).post(review_url(claim), form(claim, evidence_grade="", nuance_note="Mine."))
+    response = client_for(second_reviewer).post(
+        review_url(claim), form(claim, username=second_reviewer.username, evidence_grade="", nuance_note="Mine.")
+    )
     assert (response.status_code, "Mine." in text(response)) == (409, True)
 
 
@@ -529,7 +543,15 @@ def test_it_refuses_a_stale_version_with_409_and_keeps_the_form(
     revise(claim, author)
     fresh(claim).submit(by=author)
     response = client_for(second_reviewer).post(
-        review_url(claim), form(claim, version=1, decision="request_changes", password="", nuance_note="Kept.")
+        review_url(claim),
+        form(
+            claim,
+            username=second_reviewer.username,
+            version=1,
+            decision="request_changes",
+            password="",
+            nuance_note="Kept.",
+        ),
     )
     assert response.status_code == 409
     assert response.context["form"].initial["version"] == 2
@@ -543,7 +565,14 @@ def test_it_mails_the_author_when_the_form_is_used(
 
     with django_capture_on_commit_callbacks(execute=True):
         client_for(reviewer).post(
-            review_url(claim), form(claim, decision="request_changes", password="", nuance_note="Name the harms.")
+            review_url(claim),
+            form(
+                claim,
+                username=reviewer.username,
+                decision="request_changes",
+                password="",
+                nuance_note="Name the harms.",
+            ),
         )
     assert [m.to for m in mail.outbox] == [["alice@example.org"]]
     assert "Name the harms." in mail.outbox[0].body

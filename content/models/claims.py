@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.apps import apps
@@ -60,6 +60,64 @@ def version_hash(text: str, citations: Iterable[Any]) -> str:
 def cited_ids(citations: Iterable[Any] | None) -> list[int]:
     """The Reference ids a version's citation snapshot names, in its order."""
     return [int(c["id"]) for c in citations or [] if isinstance(c, dict) and c.get("id")]
+
+
+def derivation(sources: Iterable[tuple[int, int]]) -> list[dict[str, int]]:
+    """How a ClaimVersion records the claim versions its words came from: [{claim, version}], sorted, once each."""
+    return [{"claim": claim, "version": version} for claim, version in sorted(set(sources))]
+
+
+def contributors_of(wanted: Mapping[int, int | None]) -> dict[int, set[int]]:
+    """Claim id -> the ids of everyone who contributed to its words up to a version (None: every version).
+
+    Separation of duties follows the words, not the row they sit in now:
+    1. the claim's author, and whoever wrote any of its versions up to that one;
+    2. everyone who contributed to a version those words came from (a split, a merge, a
+       re-import: ClaimVersion.derived_from), followed back to the first source;
+    3. everyone who has owned the claim's article (Article history): an owner answers for
+       all of an article's words and may edit any of them.
+    Queries: two per step back along the derivations, one for the owners.
+    """
+    people: dict[int, set[int]] = {pk: set() for pk in wanted}
+    articles: dict[int, set[int]] = {pk: set() for pk in wanted}
+    frontier = {(root, root, up_to) for root, up_to in wanted.items()}
+    seen: set[tuple[int, int, int | None]] = set()
+    while frontier:
+        seen |= frontier
+        ids = {claim_id for _, claim_id, _ in frontier}
+        claims = {
+            pk: (author, article)
+            for pk, author, article in Claim.objects.filter(pk__in=ids).values_list("pk", "author_id", "article_id")
+        }
+        versions: dict[int, list[tuple[int, int, Any]]] = {}
+        rows = ClaimVersion.objects.filter(claim_id__in=ids).values_list(
+            "claim_id", "version", "changed_by_id", "derived_from"
+        )
+        for claim_id, version, changed_by, derived in rows:
+            versions.setdefault(claim_id, []).append((version, changed_by, derived))
+        step: set[tuple[int, int, int | None]] = set()
+        for root, claim_id, up_to in frontier:
+            if claim_id not in claims:
+                continue
+            author, article = claims[claim_id]
+            people[root].add(author)
+            articles[root].add(article)
+            for version, changed_by, derived in versions.get(claim_id, []):
+                if up_to is not None and version > up_to:
+                    continue
+                people[root].add(changed_by)
+                for source in derived or []:
+                    step.add((root, int(source["claim"]), int(source["version"])))
+        frontier = step - seen
+    all_articles = {a for ids in articles.values() for a in ids}
+    owners: dict[int, set[int]] = {}
+    history = Article.history.filter(id__in=all_articles).values_list("id", "owner_id")  # type: ignore[attr-defined]
+    for article_id, owner_id in [*history, *Article.objects.filter(pk__in=all_articles).values_list("pk", "owner_id")]:
+        owners.setdefault(article_id, set()).add(owner_id)
+    for root, ids in articles.items():
+        for article_id in ids:
+            people[root] |= owners.get(article_id, set())
+    return people
 
 
 def unstorable(text: str) -> str | None:
@@ -152,8 +210,8 @@ class Reference(models.Model):
         return {"id": self.pk, "label": self.label, "authors": self.authors, "year": self.year}
 
     def as_citation(self) -> dict[str, Any]:
-        """How a ClaimVersion records this work among its citations."""
-        return {**self.as_json(), "key": self.key}
+        """How a ClaimVersion records this work among its citations: what its reviewers saw of it."""
+        return {**self.as_json(), "key": self.key, "title": self.title, "doi": self.doi}
 
 
 class Article(models.Model):
@@ -281,11 +339,8 @@ class Claim(models.Model):
         return [ref.key for ref in self.citations.all()]
 
     def contributors(self, up_to_version: int | None = None) -> set[int]:
-        """Ids of everyone who wrote any part of this claim up to a version."""
-        versions = self.versions.all()
-        if up_to_version is not None:
-            versions = versions.filter(version__lte=up_to_version)
-        return {self.author_id, *versions.values_list("changed_by_id", flat=True)}
+        """Ids of everyone who contributed to this claim's words up to a version (contributors_of)."""
+        return contributors_of({self.pk: up_to_version})[self.pk]
 
     # --- verbs ---------------------------------------------------------------
 
@@ -300,8 +355,9 @@ class Claim(models.Model):
         reason: str,
         by: Any,
         citations: Sequence[Reference] | None = None,
+        derived_from: Sequence[tuple[int, int]] = (),
     ) -> Claim:
-        """Write version n+1.
+        """Write version n+1 (`derived_from`: other claims' versions whose words it takes in, see contributors_of).
 
         1. Validate the input (a reason is required; the text may not be empty).
         2. Lock the row; refuse if retired/in review (409) or not editable by `by` (403).
@@ -341,7 +397,7 @@ class Claim(models.Model):
                 claim._history_user = by  # type: ignore[attr-defined]  # the m2m history row's actor
                 claim.citations.set(refs)
             previous = ClaimVersion.objects.filter(claim=claim, version=expected_version).first()
-            written = ClaimVersion.record(claim, by, reason)
+            written = ClaimVersion.record(claim, by, reason, derived_from=derived_from)
             signals.version_written.send(Claim, claim=claim, by=by, previous=previous, version=written)
             transaction.on_commit(
                 lambda: signals.claim_revised.send(Claim, claim=claim, by=by, previous_status=previous_status)
@@ -512,6 +568,10 @@ class ClaimVersion(models.Model):
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
     change_reason = models.TextField()
+    # Where its words came from besides the claim's own earlier versions (a split, a merge, a
+    # re-import that moved a sentence): [{claim, version}]. Whoever contributed to those
+    # contributed to this (contributors_of), so nobody signs words they wrote elsewhere.
+    derived_from = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["claim", "version"]
@@ -532,9 +592,12 @@ class ClaimVersion(models.Model):
         raise NotAllowed("A claim version is immutable once written.")
 
     @classmethod
-    def record(cls, claim: Claim, by: Any, reason: str) -> ClaimVersion:
+    def record(
+        cls, claim: Claim, by: Any, reason: str, *, derived_from: Sequence[tuple[int, int]] = ()
+    ) -> ClaimVersion:
         refs = list(claim.citations.all())
         return cls.objects.create(
+            derived_from=derivation(derived_from),
             claim=claim,
             version=claim.version,
             text=claim.text,

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Func, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
@@ -27,6 +28,7 @@ from rest_framework.views import APIView
 
 from config.db_router import use_replica
 from content.exceptions import NotAllowed
+from content.locking import lock_chain
 from content.permissions import get_claim_for_user, visible_claims
 from content.roles import READ_ALL, is_compliance
 from review import audit
@@ -148,13 +150,42 @@ def json_chunks(events: QuerySet[AuditEvent]) -> Iterator[str]:
     yield "\n]\n"
 
 
+EXPORT_FILTERS = [p.name for p in FILTER_PARAMETERS]
+
+
+def _recorded_export(request: Request, fmt: str) -> QuerySet[AuditEvent]:
+    """The filtered events up to the head now, after recording who exported them, how filtered, how many rows.
+
+    An export is a read that leaves the system, so it is an event of its own (a GET that
+    writes only this record). Pinned to the head before the event is appended, so the file
+    holds exactly the rows the event counts and never the export's own event.
+    """
+    events = _filtered(request)
+    head = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    events = events.filter(id__lte=head)
+    filters = {name: request.query_params[name] for name in EXPORT_FILTERS if request.query_params.get(name)}
+    rows = events.count()
+    with transaction.atomic():
+        lock_chain()
+        audit.record(
+            request.user,
+            "audit.exported",
+            None,
+            {"format": [None, fmt], "filters": [None, filters], "rows": [None, rows], "head": [None, head]},
+            f"Exported {rows} audit events as {fmt.upper()}",
+            object_type="audit_export",
+        )
+    return events
+
+
 @extend_schema(parameters=FILTER_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
 class ExportCSV(APIView):
     """The filtered timeline as CSV, streamed (constant memory however long)."""
 
     def get(self, request: Request) -> StreamingHttpResponse:
         _require_compliance(request.user)
-        response = StreamingHttpResponse(csv_lines(_filtered(request)), content_type="text/csv; charset=utf-8")
+        lines = csv_lines(_recorded_export(request, "csv"))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
         return response
 
@@ -165,7 +196,8 @@ class ExportJSON(APIView):
 
     def get(self, request: Request) -> StreamingHttpResponse:
         _require_compliance(request.user)
-        response = StreamingHttpResponse(json_chunks(_filtered(request)), content_type="application/json")
+        chunks = json_chunks(_recorded_export(request, "json"))
+        response = StreamingHttpResponse(chunks, content_type="application/json")
         response["Content-Disposition"] = 'attachment; filename="audit-events.json"'
         return response
 

@@ -6,11 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.utils.text import capfirst
 
+from content.locking import lock_chain
 from content.models import ClaimVersion, version_hash
 from review.audit.anchor import AnchorError, checkpoints
 from review.audit.chain import GENESIS, actor_or_system, compute_hash
+from review.audit.events import record
 from review.audit.guards import governed_models, history_model
 from review.audit.rows import CHUNK, sealed_rows, sealed_tables
 from review.models import AuditEvent, AuditVerification, Signature, Suggestion
@@ -180,12 +183,28 @@ def run_verification(actor: Any = None) -> tuple[Verification, AuditVerification
         problem = next(broken_records(), "")
         if problem:
             result = Verification(False, result.events_checked, None, result.head, problem)
-    row = AuditVerification.objects.create(
-        run_by=actor_or_system(actor),
-        ok=result.ok,
-        events_checked=result.events_checked,
-        first_broken=result.first_broken,
-        head=result.head,
-        detail=result.detail,
-    )
+    with transaction.atomic():
+        lock_chain()
+        row = AuditVerification.objects.create(
+            run_by=actor_or_system(actor),
+            ok=result.ok,
+            events_checked=result.events_checked,
+            first_broken=result.first_broken,
+            head=result.head,
+            detail=result.detail,
+        )
+        # The run is an event too, appended after the events it checked: the next run checks it.
+        record(
+            row.run_by,
+            "audit.verified",
+            row,
+            {
+                "ok": [None, result.ok],
+                "events_checked": [None, result.events_checked],
+                "first_broken": [None, result.first_broken],
+                "head": [None, result.head],
+            },
+            result.detail or "The audit trail is intact.",
+            object_type="verification",
+        )
     return result, row

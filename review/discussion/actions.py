@@ -25,9 +25,7 @@ from review.models import (
     Comment,
     Decision,
     EvidenceGrade,
-    Refusal,
     Review,
-    ReviewRefused,
     Signature,
     Suggestion,
     SuggestionStatus,
@@ -190,11 +188,7 @@ def suggest(
         grade = _grade_for(claim, by, sign.evidence_grade)
         if retracted := retracted_citations(claim, version):
             raise CitesRetracted(retracted)
-        try:
-            check_signer(claim, version, by, sign.password)
-        except ReviewRefused as refusal:
-            Refusal.objects.create(user=by, claim=claim, version=version, kind=refusal.kind)
-            raise
+        check_signer(claim, version, by, sign.password)  # records its own refusals
     with transaction.atomic():
         lock_chain()
         locked = Claim.objects.select_for_update().get(pk=claim.pk)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("claims/<id:pk>/flags/<id:flag_id>/dismiss/", views.flag_dismiss, name="claim_flag_dismiss"),
     path("claims/<id:pk>/library/<id:match_id>/link/", views.claim_link, name="claim_library_link"),
     path("api/v1/library/", api.LibraryList.as_view(), name="api_library"),
+    path("api/v1/references/<id:pk>/status/", api.ReferenceStatusView.as_view(), name="api_reference_status"),
     path(
         "api/v1/claims/<id:pk>/flags/<id:flag_id>/dismiss/",
         api.FlagDismiss.as_view(),

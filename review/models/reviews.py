@@ -290,6 +290,24 @@ class Refusal(models.Model):
         return f"{self.get_kind_display()}: user {self.user_id} on claim {self.claim_id} v{self.version}"
 
 
+class SigningAttempts(models.Model):
+    """Per signer: password checks for a signature under way, so the throttle counts them before they end.
+
+    Not a governed record (no history): the Refusal rows are the record. This row is what
+    makes "count, then check the password" atomic (review.signing): a check reserves a place
+    here under the row's lock before it starts, so concurrent wrong passwords queue on the
+    lock and no more of them are evaluated than the limit allows.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, primary_key=True, related_name="+")
+    in_progress = models.PositiveSmallIntegerField(default=0)
+    # A check that never finished (a killed worker) stops counting once this is older than the window.
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: {self.in_progress} signing checks under way"
+
+
 class ClaimOpen(models.Model):
     """Who has a claim's review page open, so two reviewers don't duplicate work."""
 

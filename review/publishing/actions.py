@@ -28,6 +28,7 @@ from content.governance import save_as
 from content.locking import lock_chain
 from content.models import Article, Claim, ClaimStatus, Reference
 from content.roles import can_publish
+from review import audit
 from review.models import (
     ArticlePublication,
     Channel,
@@ -125,8 +126,41 @@ def _withdraw(pub: Publication, *, by: Any, reason: str, now: datetime, withdraw
     webhooks.publication_event(pub, webhooks.WITHDRAWN)
 
 
+def _record_refused(target: Claim | Article, channel: Channel, by: Any, refused: Exception) -> None:
+    """A refused publication is an event too: who tried to put what on which channel, and every rule it failed.
+
+    In a transaction of its own, after the refused one rolled back, so the record survives the refusal.
+    """
+    changes = {"channel": [None, channel.slug], "failed_rules": [None, list(getattr(refused, "failed_rules", []))]}
+    with transaction.atomic():
+        lock_chain()
+        links = audit.event_links(type(target), lambda attname: getattr(target, attname, None), target)
+        audit.append_event(
+            actor=audit.actor_or_system(by),
+            type=f"{target._meta.model_name}.publication_refused",
+            object_type=target._meta.model_name,
+            object_id=str(target.pk),
+            changes=changes,
+            reason=str(refused)[:2000],
+            at=timezone.now(),
+            **(links | {"channel_id": channel.pk}),
+        )
+
+
 def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | None = None) -> tuple[Publication, bool]:
     """Publish the claim's last approved version to a channel; returns (publication, created).
+
+    Every refusal (the person, four eyes, the channel policy) is recorded before it is raised.
+    """
+    try:
+        return _publish_claim(claim, channel, by=by, now=now)
+    except (NotAllowed, PolicyRefused) as refused:
+        _record_refused(claim, channel, by, refused)
+        raise
+
+
+def _publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | None = None) -> tuple[Publication, bool]:
+    """publish_claim's steps:
 
     1. Check the person (publisher, 403).
     2. Lock the claim so a revision, approval or second publish waits for us.
@@ -162,6 +196,17 @@ def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | No
 
 
 def publish_article(
+    article: Article, channel: Channel, *, by: Any, now: datetime | None = None
+) -> tuple[ArticlePublication, bool]:
+    """Publish an article (_publish_article); every refusal is recorded before it is raised."""
+    try:
+        return _publish_article(article, channel, by=by, now=now)
+    except (NotAllowed, PolicyRefused) as refused:
+        _record_refused(article, channel, by, refused)
+        raise
+
+
+def _publish_article(
     article: Article, channel: Channel, *, by: Any, now: datetime | None = None
 ) -> tuple[ArticlePublication, bool]:
     """Publish an article: every live claim's last approved version must meet the channel policy.

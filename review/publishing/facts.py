@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, cited_ids, version_hash
+from content.models import contributors_of as content_contributors
 from review.models import (
     Channel,
     Decision,
@@ -182,12 +183,5 @@ def _read_retractions(facts: dict[tuple[int, int], VersionFacts]) -> None:
 
 
 def contributors_of(claims: Iterable[Claim]) -> dict[int, set[int]]:
-    """Claim id -> everyone who wrote or edited it up to its offered version, in one query."""
-    claims = list(claims)
-    wanted = {claim.pk: offered_version(claim) for claim in claims}
-    people: dict[int, set[int]] = {claim.pk: {claim.author_id} for claim in claims}
-    rows = ClaimVersion.objects.filter(claim_id__in=wanted).values_list("claim_id", "version", "changed_by_id")
-    for claim_id, version, changed_by in rows:
-        if version <= wanted[claim_id]:
-            people[claim_id].add(changed_by)
-    return people
+    """Claim id -> everyone who contributed to its words up to its offered version (content.models.contributors_of)."""
+    return content_contributors({claim.pk: offered_version(claim) for claim in claims})

@@ -10,8 +10,9 @@ from typing import Any
 from django import template
 
 from content.diffing import word_diff
+from content.evidence import cited_as_signed
 from content.library import current_link, current_matches, may_link
-from content.models import Claim, ClaimFlag, ClaimStatus, ClaimVersion, FlagSeverity, Reference, cited_ids
+from content.models import Claim, ClaimFlag, ClaimStatus, ClaimVersion, FlagSeverity
 from content.roles import is_reviewer
 from review.models import Review
 
@@ -65,31 +66,7 @@ def claim_advice(context: template.Context) -> dict[str, Any]:
         "link_approvals": link_approvals,
         "may_dismiss": user is not None and is_reviewer(user),
         "may_link": user is not None and link is None and claim.status != ClaimStatus.RETIRED and may_link(user, claim),
-        "citations": cited_as_signed(claim),
+        "citations": cited_as_signed(claim.pk, claim.version),
         "next": request.get_full_path() if request is not None else "",
         "csrf_token": context.get("csrf_token"),
     }
-
-
-def cited_as_signed(claim: Claim) -> list[dict[str, Any]]:
-    """The current version's citations as its snapshot records them (what its hash and signatures cover).
-
-    Each carries the work's status now, and the live record's label when it was edited since, so a
-    reviewer judges the cited work the version names, not whatever the row says today.
-    """
-    cv = ClaimVersion.objects.filter(claim=claim, version=claim.version).only("citations").first()
-    snapshot = [c for c in (cv.citations if cv else []) if isinstance(c, dict) and c.get("id")]
-    live = {ref.pk: ref for ref in Reference.objects.filter(pk__in=cited_ids(snapshot))}
-    cited = []
-    for c in snapshot:
-        ref = live.get(int(c["id"]))
-        cited.append(
-            {
-                "pk": int(c["id"]),
-                "label": c.get("label", ""),
-                "status": ref.status if ref else "",
-                "status_display": ref.get_status_display().lower() if ref else "",
-                "now_labelled": ref.label if ref and ref.label != c.get("label") else "",
-            }
-        )
-    return cited

@@ -42,6 +42,7 @@ class Journey:
     def __init__(self, browser: Any, base: str, shots: Path) -> None:
         self.browser, self.base, self.shots, self.step = browser, base, shots, 0
         self.csp_errors: list[str] = []
+        self.usernames: dict[Any, str] = {}  # who is logged in on each tab
 
     def new_page(self, width: int = 1280, height: int = 900) -> Any:
         """A tab that records every Content-Security-Policy refusal (an inline script or style would be one)."""
@@ -59,6 +60,7 @@ class Journey:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{self.base}/")
+        self.usernames[page] = username
         return page
 
     def check(self, page: Any, name: str) -> None:

@@ -542,6 +542,7 @@ class Command(BaseCommand):
                     "changed_by_id": author.pk,
                     "changed_at": entry.row["history_date"],
                     "change_reason": reason,
+                    "derived_from": [],
                 }
             )
         # Status rows on top of the last version: submit, then (approved claims) the approval.
