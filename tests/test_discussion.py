@@ -176,7 +176,8 @@ def test_it_refuses_the_author_resolving_a_blocking_thread(claim: Claim, author:
 def test_it_answers_the_blocked_approval_with_409_and_the_reason(claim: Claim, reviewer: User) -> None:
     thread_on(claim, reviewer, blocking=True)
     data = {"version": 1, "decision": "approve", "evidence_grade": "high", "password": PASSWORD}
-    r = post(client_for(reviewer), f"/api/v1/claims/{claim.pk}/reviews/", {**data, "signature_meaning": ACCURATE})
+    data |= {"username": reviewer.username, "signature_meaning": ACCURATE}
+    r = post(client_for(reviewer), f"/api/v1/claims/{claim.pk}/reviews/", data)
     assert r.status_code == 409 and "blocking" in r.json()["detail"]
 
 

@@ -148,6 +148,7 @@ def test_the_signing_page_says_how_long_to_wait(claim: Claim, reviewer: User) ->
         "decision": "approve",
         "evidence_grade": "high",
         "signature_meaning": DEFAULT_MEANING,
+        "username": reviewer.username,
         "password": "nope",
     }
     client.post(f"/claims/{claim.pk}/review/", form)
