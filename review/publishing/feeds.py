@@ -22,6 +22,7 @@ from review.models import (
 from review.publishing.facts import (
     VersionFacts,
     article_failures,
+    channel_text,
     channels_with_policy,
     failed_rules,
     flat_failures,
@@ -34,8 +35,6 @@ from review.publishing.policy import (
     approved_at,
     check_policy,
     lowest_grade,
-    published_text,
-    required_wording,
     review_due,
 )
 
@@ -124,9 +123,9 @@ def serve(publications: Iterable[Publication], channel: Channel, now: datetime) 
                 publication=pub,
                 facts=vf,
                 channel=channel,
-                text=published_text(vf.text, vf.tags, channel.append_required_wording),
+                text=channel_text(vf, policy),
                 grade=lowest_grade(vf.grades),
-                wording=required_wording(vf.tags),
+                wording=vf.wording,
                 approved_at=approved,
                 review_due=review_due(approved, channel.review_interval_days),
             )
