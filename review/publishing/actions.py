@@ -41,6 +41,7 @@ from review.publishing.facts import (
     contributors_of,
     flat_failures,
     offered_version,
+    outline_of,
     policy_of,
     version_facts,
 )
@@ -199,16 +200,24 @@ def publish_article(
         for claim in claims:
             _, created = _publish_version(claim, facts[(claim.pk, offered_version(claim))], channel, by, now)
             changed = changed or created
+        title, headings = outline_of(article, claims)
         live = ArticlePublication.objects.select_for_update().filter(
             article=article, channel=channel, withdrawn_at__isnull=True
         )
         ap = live.first()
         if ap is None:
-            ap = ArticlePublication(article=article, channel=channel, published_by=by, published_at=now)
+            ap = ArticlePublication(
+                article=article, channel=channel, published_by=by, published_at=now, title=title, headings=headings
+            )
             save_as(ap, by, f"Published the article to {channel.name} ({len(claims)} claims)")
-            webhooks.article_event(ap, webhooks.ARTICLE_PUBLISHED)
-            changed = True
-        return ap, changed
+        elif (ap.title, ap.headings) != (title, headings):
+            # The title or a heading changed since: this publish is what puts the new words out.
+            ap.title, ap.headings, ap.published_by, ap.published_at = title, headings, by, now
+            save_as(ap, by, f"Published the article's current title and headings to {channel.name}")
+        else:
+            return ap, changed
+        webhooks.article_event(ap, webhooks.ARTICLE_PUBLISHED)
+        return ap, True
 
 
 def _check_four_eyes(claims: list[Claim], facts: dict[tuple[int, int], VersionFacts], by: Any) -> None:

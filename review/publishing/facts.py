@@ -9,7 +9,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, cited_ids, version_hash
+from content.models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    ClaimVersion,
+    Reference,
+    ReferenceStatus,
+    Section,
+    cited_ids,
+    version_hash,
+)
 from review.models import (
     Channel,
     Decision,
@@ -207,3 +217,15 @@ def contributors_of(claims: Iterable[Claim]) -> dict[int, set[int]]:
         if version <= wanted[claim_id]:
             people[claim_id].add(changed_by)
     return people
+
+
+Outline = tuple[str, dict[str, str]]
+
+
+def outline_of(article: Article, claims: Iterable[Claim]) -> Outline:
+    """What an article publication pins around its claims: the title and the headings of their sections."""
+    section_ids = {claim.section_id for claim in claims}
+    headings = dict(Section.objects.filter(pk__in=section_ids).values_list("pk", "heading"))
+    # Read afresh: the caller's copy may predate a rename, and the pin must be what is stored now.
+    title = Article.objects.values_list("title", flat=True).get(pk=article.pk)
+    return title, {str(pk): heading for pk, heading in sorted(headings.items())}

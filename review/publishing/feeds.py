@@ -28,6 +28,7 @@ from review.publishing.facts import (
     flat_failures,
     grade_label,
     offered_version,
+    outline_of,
     policy_of,
     version_facts,
 )
@@ -147,6 +148,11 @@ class ServedArticle:
     sections: list[ServedSection]
 
     @property
+    def title(self) -> str:
+        """The title as published (ArticlePublication.title), never a later rename."""
+        return self.publication.title or self.article.title
+
+    @property
     def claims(self) -> list[ServedClaim]:
         return [c for s in self.sections for c in s.claims]
 
@@ -191,7 +197,7 @@ class ServedArticle:
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.article.pk,
-            "title": self.article.title,
+            "title": self.title,
             "channel": self.channel.slug,
             "published_at": self.publication.published_at.isoformat(),
             "last_reviewed": self.last_reviewed.isoformat() if self.last_reviewed else None,
@@ -225,7 +231,7 @@ def served_article(article_id: int, channel: Channel, now: datetime) -> ServedAr
     for claim in served:
         section = claim.publication.claim.section
         if section.pk != current:
-            sections.append(ServedSection(section.heading, []))
+            sections.append(ServedSection(ap.pinned_heading(section.pk, section.heading), []))
             current = section.pk
         sections[-1].claims.append(claim)
     return ServedArticle(article=ap.article, channel=channel, publication=ap, sections=sections)
@@ -277,6 +283,7 @@ class ChannelVerdict:
     serving: bool = False  # live and not expired/failing at read time
     claims: dict[int, list[str]] = field(default_factory=dict)  # articles: failing claims, with reasons
     claims_behind: bool = False  # what is live is not the version (or set of versions) a publish would send
+    outline_behind: bool = False  # articles: the title or a heading changed since it was published there
 
     @property
     def meets(self) -> bool:
@@ -284,7 +291,7 @@ class ChannelVerdict:
 
     @property
     def up_to_date(self) -> bool:
-        return self.live is not None and self.serving and not self.claims_behind
+        return self.live is not None and self.serving and not self.claims_behind and not self.outline_behind
 
 
 def claim_verdicts(claim: Claim, now: datetime) -> list[ChannelVerdict]:
@@ -327,6 +334,7 @@ def article_verdicts(article: Article, now: datetime) -> list[ChannelVerdict]:
             "channel_id", "claim_id", "version"
         )
     }
+    outline = outline_of(article, claims)
     verdicts = []
     for channel in channels:
         policy = policy_of(channel)
@@ -337,5 +345,6 @@ def article_verdicts(article: Article, now: datetime) -> list[ChannelVerdict]:
         ap = live_articles.get(channel.pk)
         verdict = ChannelVerdict(channel, flat, ap, None, ap is not None, failures)
         verdict.claims_behind = any(live_claims.get((channel.pk, c.pk)) != offered_version(c) for c in claims)
+        verdict.outline_behind = ap is not None and (ap.title, ap.headings) != outline
         verdicts.append(verdict)
     return verdicts

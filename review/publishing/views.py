@@ -273,8 +273,8 @@ def public_article(request: HttpRequest, pk: int) -> HttpResponse:
     structured = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
-        "name": article.article.title,
-        "headline": article.article.title,
+        "name": article.title,
+        "headline": article.title,
         "url": request.build_absolute_uri(),
         "datePublished": article.publication.published_at.date().isoformat(),
         "lastReviewed": article.last_reviewed.date().isoformat() if article.last_reviewed else None,
