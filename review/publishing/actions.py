@@ -45,7 +45,8 @@ from review.publishing.facts import (
     policy_of,
     version_facts,
 )
-from review.publishing.policy import check_policy, four_eyes
+from review.publishing.policy import four_eyes
+from review.publishing.preview import preview
 
 W = TypeVar("W", bound=Withdrawable)
 
@@ -66,6 +67,19 @@ class PolicyRefused(PublishingConflict):
         super().__init__(message, "policy_failed")
         self.failed_rules = failed_rules
         self.claims = claims or {}
+
+
+class SupersededNotConfirmed(PolicyRefused):
+    """The version cites a superseded work and the publisher did not confirm they checked it (HTTP 409)."""
+
+    def __init__(self, what: str, superseded: list[str]) -> None:
+        rules = [f"it cites {label}, which was superseded: confirm it still supports the claim" for label in superseded]
+        super().__init__(
+            f"{what} cites {', '.join(superseded)}, which {'was' if len(superseded) == 1 else 'were'} superseded: "
+            "check the newer work still supports it, then publish again confirming it (confirm_superseded).",
+            rules,
+        )
+        self.superseded = superseded
 
 
 def _require_publisher(user: Any) -> None:
@@ -126,12 +140,16 @@ def _withdraw(pub: Publication, *, by: Any, reason: str, now: datetime, withdraw
     webhooks.publication_event(pub, webhooks.WITHDRAWN)
 
 
-def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | None = None) -> tuple[Publication, bool]:
+def publish_claim(
+    claim: Claim, channel: Channel, *, by: Any, now: datetime | None = None, confirm_superseded: bool = False
+) -> tuple[Publication, bool]:
     """Publish the claim's last approved version to a channel; returns (publication, created).
 
     1. Check the person (publisher, 403).
     2. Lock the claim so a revision, approval or second publish waits for us.
-    3. Check the channel policy against the last approved version (409 naming every failed rule).
+    3. Check the channel policy against the last approved version (409 naming every failed rule),
+       through the same `preview` the publisher was shown; a superseded citation needs
+       `confirm_superseded` (409 otherwise).
     4. Pin it; re-publishing what is already live is a no-op (created=False).
     """
     _require_publisher(by)
@@ -145,11 +163,14 @@ def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | No
             if facts is None:
                 raise PolicyRefused(f"Claim #{locked.pk} has no version {version}.", ["version is missing"])
             _check_four_eyes([locked], {(locked.pk, version): facts}, by)
-            failed = check_policy(policy_of(channel), facts.candidate(locked), now)
-            if failed:
+            shown = preview(locked, facts, channel, now)
+            if shown.failed_rules:
+                failed = shown.failed_rules
                 raise PolicyRefused(
                     f"Claim #{locked.pk} version {version} cannot go to {channel.name}: {'; '.join(failed)}.", failed
                 )
+            if shown.superseded and not confirm_superseded:
+                raise SupersededNotConfirmed(f"Claim #{locked.pk} version {version}", shown.superseded)
             return _publish_version(locked, facts, channel, by, now)
     except IntegrityError:
         # A concurrent publish of the same version won the unique constraint: that is the no-op case.
@@ -163,7 +184,7 @@ def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | No
 
 
 def publish_article(
-    article: Article, channel: Channel, *, by: Any, now: datetime | None = None
+    article: Article, channel: Channel, *, by: Any, now: datetime | None = None, confirm_superseded: bool = False
 ) -> tuple[ArticlePublication, bool]:
     """Publish an article: every live claim's last approved version must meet the channel policy.
 
@@ -196,6 +217,9 @@ def publish_article(
                 flat,
                 failures,
             )
+        superseded = [label for vf in facts.values() for label in vf.superseded]
+        if superseded and not confirm_superseded:
+            raise SupersededNotConfirmed(f"“{article.title}”", list(dict.fromkeys(superseded)))
         changed = False
         for claim in claims:
             _, created = _publish_version(claim, facts[(claim.pk, offered_version(claim))], channel, by, now)
