@@ -55,7 +55,8 @@ class ReviewForm(forms.Form):
         self.worded_tags = [t for t in self.fields["nuance_tags"].queryset if t.required_wording.strip()]  # type: ignore[attr-defined]
         for tag in self.worded_tags:
             self.fields[self.wording_field(tag)] = forms.CharField(
-                label=f"Wording published with “{tag.name}”",
+                # Not naming the tag: its checkbox keeps the only label with the tag's name.
+                label="Wording this tag adds to what is published",
                 initial=tag.required_wording,
                 required=False,
                 max_length=MAX_WORDING_LENGTH,
