@@ -169,3 +169,32 @@ def test_it_publishes_a_superseded_citation_from_the_confirm_form(citing_superse
         f"/claims/{citing_superseded.pk}/publish/", {"channel": "website", "confirm_superseded": "on"}
     )
     assert (refused.status_code, confirmed.status_code) == (409, 302)
+
+
+# --- an article ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def article_ready(author: User, reviewer: User, channels: dict[str, Channel]) -> Any:
+    article = make_article(author, sections=[("What helps", [TEXT])], title="Exercise and mood")
+    approve(claims_of(article)[0], reviewer, grade="high", tags=["not-medical-advice"])
+    return article
+
+
+def test_it_previews_an_article_with_its_title_headings_and_wording(article_ready: Any, publisher: User) -> None:
+    url = f"/articles/{article_ready.pk}/publish/preview/?channel=website&channel=social"
+    page = client_for(publisher).get(url).content.decode()
+    assert "<strong>Exercise and mood</strong>" in page
+    assert "<h3>What helps</h3>" in page
+    assert notice() in page
+    assert 'name="channel" value="website"' in page
+    assert 'name="channel" value="social"' not in page  # it cannot carry the wording
+
+
+def test_it_publishes_an_article_from_the_confirm_step(article_ready: Any, publisher: User) -> None:
+    client_for(publisher).post(f"/articles/{article_ready.pk}/publish/", {"channel": ["website"]})
+    assert Client().get(f"/channels/website/articles/{article_ready.pk}/").status_code == 200
+
+
+def test_it_refuses_an_article_preview_to_an_author(article_ready: Any, author: User) -> None:
+    assert client_for(author).get(f"/articles/{article_ready.pk}/publish/preview/?channel=website").status_code == 403

@@ -16,6 +16,7 @@ urlpatterns = [
     path("claims/<id:pk>/publish/", views.claim_publish, name="claim_publish"),
     path("claims/<id:pk>/publish/preview/", views.claim_publish_preview, name="claim_publish_preview"),
     path("articles/<id:pk>/publish/", views.article_publish, name="article_publish"),
+    path("articles/<id:pk>/publish/preview/", views.article_publish_preview, name="article_publish_preview"),
     path("publications/<id:pk>/withdraw/", views.publication_withdraw, name="publication_withdraw"),
     path(
         "article-publications/<id:pk>/withdraw/",

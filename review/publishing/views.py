@@ -44,7 +44,7 @@ from review.publishing.feeds import (
     serve,
     served_article,
 )
-from review.publishing.preview import claim_previews
+from review.publishing.preview import article_previews, claim_previews
 
 # The channel whose published articles anyone may read on this site, without logging in.
 PUBLIC_CHANNEL = "website"
@@ -254,6 +254,27 @@ def _withdraw_posted(request: HttpRequest, withdraw: Callable[[str], str], fallb
         return error_page(request, 400, " ".join(exc.messages))
     messages.success(request, done)
     return back(request, fallback)
+
+
+@require_GET
+@login_required
+def article_publish_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step one of publishing an article: the title, headings and claim texts each chosen channel would serve."""
+    article = get_article_for_user(request.user, pk)
+    if not can_see_publishing(request.user):
+        raise NotAllowed("Publishing is for publishers.")
+    form = PublishForm(request.GET)
+    if not form.is_valid():
+        return error_page(request, 400, "Choose at least one channel to preview.")
+    previews = article_previews(article, form.chosen(), timezone.now())
+    context = {
+        "article": article,
+        "previews": previews,
+        "publishable": [p for p in previews if p.publishable],
+        "superseded": previews[0].superseded if previews else [],
+        "can_publish": can_publish(request.user),
+    }
+    return render(request, "review/publish_article_preview.html", context)
 
 
 @require_POST
