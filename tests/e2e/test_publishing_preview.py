@@ -79,3 +79,17 @@ def test_it_signs_adapted_wording_and_publishes_after_a_preview(
     expect(paula.locator("#channel-newsletter").get_by_text("Live and current")).to_be_visible()
     journey.check(paula, "publish-confirmed")
     assert set(Publication.objects.values_list("channel__slug", flat=True)) == {"website", "newsletter"}
+
+    # The article: its preview shows the title it will pin, then the public page serves it.
+    paula.goto(f"{base}/articles/{claim.article_id}/publish/")
+    paula.locator("#choose-website").check()
+    with paula.expect_navigation():
+        paula.get_by_role("button", name="Preview what the chosen channels will serve").click()
+    expect(paula.locator("#preview-website").get_by_text(claim.article.title)).to_be_visible()
+    journey.check(paula, "publish-article-preview")
+    with paula.expect_navigation():
+        paula.get_by_role("button", name="Confirm: publish to Website").click()
+    reader = journey.new_page(390, 844)
+    reader.goto(f"{base}/channels/website/articles/{claim.article_id}/")
+    expect(reader.get_by_text(CBT_WORDING)).to_be_visible()
+    journey.check(reader, "public-page-signed-wording")
