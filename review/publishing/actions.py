@@ -190,8 +190,9 @@ def publish_article(
 
     1. Check the person (403).
     2. Lock the article's live claims; check each against the policy and refuse with every
-       failing claim's reasons (409).
-    3. Publish each claim's version (no-op where it is already live), then mark the article live.
+       failing claim's reasons (409); a superseded citation needs `confirm_superseded` (409).
+    3. Publish each claim's version (no-op where it is already live), then mark the article live
+       with the title and headings it pins (updated when they changed since).
     Returns (article publication, whether anything changed).
     """
     _require_publisher(by)
