@@ -29,7 +29,9 @@ from review.models.reviews import (
     Review,
     Signature,
     meaning_for,
+    once_each,
     signatures_required,
+    suggested_wording,
 )
 from review.operations.assignments import complete_for_review
 from review.signing import check_signer, check_user_id
@@ -78,6 +80,11 @@ def validate_review(*, decision: str, evidence_grade: str, evidence_type: str, s
         raise ValidationError(errors)
 
 
+# Required wording is a few sentences that go out with the claim, not a second article.
+MAX_WORDING_SENTENCES = 10
+MAX_WORDING_LENGTH = 1000
+
+
 @dataclass(frozen=True)
 class ReviewInput:
     """What a reviewer submitted for one claim version; the form and the serializer both build one."""
@@ -92,6 +99,8 @@ class ReviewInput:
     signature_meaning: str = ""
     # The signer's user ID, typed with the password (review.signing.check_user_id).
     username: str = ""
+    # The wording the reviewer signs; None means "the selected tags' templates, as they are".
+    required_wording: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> ReviewInput:
@@ -106,7 +115,15 @@ class ReviewInput:
             password=data.get("password") or "",
             signature_meaning=(data.get("signature_meaning") or "").strip(),
             username=(data.get("username") or "").strip(),
+            required_wording=None if data.get("required_wording") is None else tuple(data["required_wording"]),
         )
+
+    @property
+    def wording(self) -> list[str]:
+        """The wording this review signs: as given (an empty list signs none), else the tags' templates."""
+        if self.required_wording is None:
+            return suggested_wording(self.nuance_tags)
+        return once_each(self.required_wording)
 
     def validate(self) -> None:
         validate_review(
@@ -115,6 +132,14 @@ class ReviewInput:
             evidence_type=self.evidence_type,
             signature_meaning=self.signature_meaning,
         )
+        wording = self.wording
+        if len(wording) > MAX_WORDING_SENTENCES or any(len(s) > MAX_WORDING_LENGTH for s in wording):
+            raise ValidationError(
+                {
+                    "required_wording": f"At most {MAX_WORDING_SENTENCES} sentences of required wording, "
+                    f"each at most {MAX_WORDING_LENGTH} characters."
+                }
+            )
 
 
 def record_review(
@@ -129,6 +154,7 @@ def record_review(
     evidence_type: str = "",
     password: str = "",
     signature_meaning: str = "",
+    required_wording: Sequence[str] | None = None,
 ) -> Review:
     """`submit_review` with the input spelled out (commands, the demo seed and tests)."""
     submitted = ReviewInput.of(
@@ -141,6 +167,7 @@ def record_review(
             "evidence_type": evidence_type,
             "password": password,
             "signature_meaning": signature_meaning,
+            "required_wording": required_wording,
         }
     )
     return submit_review(claim=claim, reviewer=reviewer, submitted=submitted)
@@ -215,6 +242,7 @@ def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
         evidence_grade=evidence_grade,
         evidence_type=submitted.evidence_type,
         nuance_note=submitted.nuance_note,
+        required_wording=submitted.wording,
         decision=decision,
         created_at=now,
     )

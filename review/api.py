@@ -25,7 +25,7 @@ from content.models import Claim
 from content.permissions import get_claim_for_user
 from content.roles import is_reviewer
 from review import signing
-from review.actions import ReviewInput, submit_review
+from review.actions import MAX_WORDING_LENGTH, MAX_WORDING_SENTENCES, ReviewInput, submit_review
 from review.forms import QueueFilterForm
 from review.models import (
     DEFAULT_MEANING,
@@ -46,6 +46,12 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
     signed_at = serializers.SerializerMethodField()
     signature_meaning = serializers.SerializerMethodField()
     signed_by = serializers.SerializerMethodField()
+    required_wording = serializers.ListField(
+        child=serializers.CharField(),
+        source="signed_wording",
+        read_only=True,
+        help_text="The wording signed to accompany this version wherever it is published.",
+    )
 
     class Meta:
         model = Review
@@ -59,6 +65,7 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
             "evidence_type",
             "nuance_tags",
             "nuance_note",
+            "required_wording",
             "decision",
             "signed_at",
             "signature_meaning",
@@ -93,6 +100,14 @@ class ReviewCreateSerializer(serializers.Serializer[Any]):
         slug_field="slug", many=True, queryset=NuanceTag.objects.filter(active=True), required=False
     )
     nuance_note = serializers.CharField(required=False, allow_blank=True, default="")
+    # No default: leaving it out signs the selected tags' templates, [] signs no wording at all.
+    required_wording = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_WORDING_LENGTH),
+        required=False,
+        max_length=MAX_WORDING_SENTENCES,
+        help_text="The sentences to publish with this version, adapted to the claim; "
+        "when omitted, the selected tags' templates.",
+    )
     decision = serializers.ChoiceField(choices=Decision.choices)
     password = serializers.CharField(
         required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from content.limits import MAX_ID
-from review.actions import ReviewInput
+from review.actions import MAX_WORDING_LENGTH, ReviewInput
 from review.models import DEFAULT_MEANING, REJECT_MEANING, Decision, EvidenceGrade, EvidenceType, NuanceTag
 
 
@@ -56,8 +56,37 @@ class ReviewForm(forms.Form):
         help_text="Approving or rejecting is an e-signature: enter your password now.",
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One box per tag with a template, holding the wording that ticking the tag publishes:
+        # the reviewer adapts it to this claim, or empties it when it does not fit.
+        self.worded_tags = [t for t in self.fields["nuance_tags"].queryset if t.required_wording.strip()]  # type: ignore[attr-defined]
+        for tag in self.worded_tags:
+            self.fields[self.wording_field(tag)] = forms.CharField(
+                # Not naming the tag: its checkbox keeps the only label with the tag's name.
+                label="Wording this tag adds to what is published",
+                initial=tag.required_wording,
+                required=False,
+                max_length=MAX_WORDING_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Adapt it to this claim, or empty it if it does not apply.",
+            )
+
+    @staticmethod
+    def wording_field(tag: NuanceTag) -> str:
+        return f"wording_{tag.pk}"
+
+    def tag_rows(self) -> list[tuple[Any, Any]]:
+        """Each tag's checkbox with its wording box (None for a tag that adds no wording), in order."""
+        boxes = {str(box.data["value"]): box for box in self["nuance_tags"]}
+        worded = {str(t.pk): self[self.wording_field(t)] for t in self.worded_tags}
+        return [(box, worded.get(value)) for value, box in boxes.items()]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        ticked = {t.pk for t in data.get("nuance_tags") or ()}
+        # The wording signed is what the boxes of the ticked tags hold now, never the templates behind them.
+        data["required_wording"] = [data.get(self.wording_field(t)) or "" for t in self.worded_tags if t.pk in ticked]
         decision = data.get("decision")
         if decision in (Decision.APPROVE, Decision.REJECT) and not data.get("password"):
             self.add_error("password", "Your password is needed to sign.")

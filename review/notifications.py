@@ -44,10 +44,8 @@ def send_review_notice(review_id: int) -> int:
     recipients = sorted({u.email for u in (claim.author, claim.article.owner) if u.email})
     if not recipients:
         return 0
-    tags = "".join(
-        f"\n- {t.name}" + (f"\n  Required wording: {t.required_wording}" if t.required_wording else "")
-        for t in review.nuance_tags.all()
-    )
+    tags = "".join(f"\n- {t.name}" for t in review.nuance_tags.all())
+    wording = "".join(f"\n- {w}" for w in review.signed_wording)
     signature = getattr(review, "signature", None)
     signed = (
         f"Signed by {signature.printed_name} at {signature.signed_at:%Y-%m-%d %H:%M:%S} UTC: “{signature.meaning}”\n\n"
@@ -63,7 +61,8 @@ def send_review_notice(review_id: int) -> int:
         f"Decision: {review.get_decision_display()}\n"
         f"Evidence: {review.get_evidence_grade_display()}"
         + (f" ({review.get_evidence_type_display()})" if review.evidence_type else "")
-        + f"\nNuance tags:{tags or ' none'}\n\n"
+        + f"\nNuance tags:{tags or ' none'}\n"
+        f"Required wording published with the claim:{wording or ' none'}\n\n"
         f"Reviewer's note:\n{review.nuance_note or '(none)'}\n\n"
         f"{signed}{outcome}"
         f"Claim (version {review.version}):\n{claim.text if claim.version == review.version else '(since revised)'}\n"

@@ -31,7 +31,16 @@ from review import signing
 from review.actions import ReviewInput, submit_review
 from review.discussion.views import discussion_context
 from review.forms import QueueFilterForm, ReviewForm
-from review.models import SIGNED_DECISIONS, ClaimOpen, Decision, EvidenceGrade, NuanceTag, Review, ReviewRefused
+from review.models import (
+    SIGNED_DECISIONS,
+    ClaimOpen,
+    Decision,
+    EvidenceGrade,
+    NuanceTag,
+    Review,
+    ReviewRefused,
+    once_each,
+)
 from review.operations.views import assignment_context
 from review.permissions import available_actions, can_sign
 from review.queue import next_in_queue, queue_queryset, status_counts
@@ -158,9 +167,8 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
     current = [r for r in reviews if r.version == claim.version]
     # Signatures from an earlier round (before a cited work was retracted) stay listed but do not count.
     approvals = [r for r in current if r.decision == Decision.APPROVE and r.round == claim.review_round]
-    required_wording = {
-        t.pk: t for r in reviews if r.version == claim.version for t in r.nuance_tags.all() if t.required_wording
-    }
+    # What channels would append to this version: the wording its counting approvals signed.
+    required_wording = once_each(w for r in approvals for w in r.signed_wording)
     return {
         "claim": claim,
         "reviews": reviews,
@@ -172,7 +180,7 @@ def _claim_context(request: HttpRequest, claim: Claim) -> dict[str, Any]:
         "diff_base": base_version,
         "approvals": approvals,
         "signed_by_me": any(r.reviewer_id == user.pk for r in approvals),
-        "required_wording": list(required_wording.values()),
+        "required_wording": required_wording,
         "actions": available_actions(claim, user),
         "opened_by": ClaimOpen.open_by_others([claim], user).get(claim.pk, []),
         **discussion_context(claim, user),

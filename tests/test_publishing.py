@@ -70,8 +70,11 @@ def approve(
     grade: str = "moderate",
     tags: Sequence[str] = (),
     at: datetime | None = None,
+    wording: Sequence[str] | None = None,
 ) -> Claim:
-    """Submit if needed, then each reviewer signs an approval of the current version (at `at`, if given)."""
+    """Submit if needed, then each reviewer signs an approval of the current version (at `at`, if given).
+
+    `wording` is the required wording they sign; None signs the tags' templates."""
     claim.refresh_from_db()
     if claim.status == ClaimStatus.DRAFT:
         claim.submit(by=claim.article.owner)
@@ -88,6 +91,7 @@ def approve(
                 nuance_tags=nuance,
                 password=PASSWORD,
                 signature_meaning=DEFAULT_MEANING,
+                required_wording=wording,
             )
     claim.refresh_from_db()
     return claim
@@ -248,12 +252,19 @@ def test_it_appends_required_wording_where_the_channel_says(
     claim = approve(claims_of(make_article(author))[0], reviewer, grade="high", tags=["not-medical-advice"])
     wording = NuanceTag.objects.get(slug="not-medical-advice").required_wording
     publish(pub_client, claim, "website")
-    publish(pub_client, claim, "social")
-    website, social = feed(pub_client, "website")[0], feed(pub_client, "social")[0]
+    [website] = feed(pub_client, "website")
     assert website["text"] == f"Regular exercise improves mild depression.\n\n{wording}"
     assert wording in website["html"]
-    assert social["text"] == "Regular exercise improves mild depression."
     assert website["required_wording"] == [wording]
+
+
+def test_it_refuses_wording_on_a_channel_that_would_drop_it(
+    author: User, reviewer: User, channels: dict[str, Channel], pub_client: Client
+) -> None:
+    claim = approve(claims_of(make_article(author))[0], reviewer, grade="high", tags=["not-medical-advice"])
+    response = publish(pub_client, claim, "social")
+    assert response.status_code == 409
+    assert response.json()["failed_rules"] == ["it needs its required wording, which this channel does not append"]
 
 
 # --- withdrawal, retirement, expiry --------------------------------------------------------------

@@ -13,15 +13,15 @@ from review.publishing.policy import (
     check_policy,
     lowest_grade,
     published_text,
-    required_wording,
     review_due,
 )
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ALICE = Signer(1, "Dr Alice", NOW - timedelta(days=10))
 BOB = Signer(2, "Dr Bob", NOW - timedelta(days=5))
-ADVERSE = Tag("omits-adverse-effects", "Omits adverse effects", "Side effects can happen.")
-ADVICE = Tag("not-medical-advice", "Needs a medical-advice notice", "Talk to your doctor first.")
+ADVERSE = Tag("omits-adverse-effects", "Omits adverse effects")
+ADVICE = Tag("not-medical-advice", "Needs a medical-advice notice")
+TALK = "Talk to your doctor first."
 
 WEBSITE = Policy(min_grade="moderate", signatures_required=1, review_interval_days=365)
 SOCIAL = Policy(
@@ -86,15 +86,19 @@ def test_it_names_each_blocking_tag() -> None:
 def test_it_counts_length_as_published_with_appended_wording() -> None:
     policy = Policy(min_grade="moderate", signatures_required=1, max_length=40, append_required_wording=True)
     text = "Exercise helps mild depression."  # 31 characters
-    published = published_text(text, [ADVICE], append=True)
+    published = published_text(text, [TALK], append=True)
     assert published == "Exercise helps mild depression.\n\nTalk to your doctor first."
-    failed = check_policy(policy, candidate(text=text, tags=(ADVICE,)), NOW)
-    assert failed == [f"40 characters allowed, {len(published)} given"]
+    failed = check_policy(policy, candidate(text=text, wording=(TALK,)), NOW)
+    assert failed == [f"40 characters allowed, {len(published)} given with its required wording"]
 
 
-def test_it_does_not_count_wording_the_channel_does_not_append() -> None:
-    text = "x" * 270
-    assert check_policy(SOCIAL, candidate(text=text, grades=("high",), tags=(ADVICE,)), NOW) == []
+def test_it_refuses_wording_on_a_channel_that_does_not_append_it() -> None:
+    failed = check_policy(SOCIAL, candidate(grades=("high",), tags=(ADVICE,), wording=(TALK,)), NOW)
+    assert failed == ["it needs its required wording, which this channel does not append"]
+
+
+def test_it_passes_a_tagged_claim_whose_reviewer_signed_no_wording_on_such_a_channel() -> None:
+    assert check_policy(SOCIAL, candidate(text="x" * 270, grades=("high",), tags=(ADVICE,)), NOW) == []
 
 
 def test_it_reports_312_characters_on_a_280_channel() -> None:
@@ -148,11 +152,8 @@ def test_it_keeps_serving_an_older_approved_version_at_read_time() -> None:
     assert check_policy(WEBSITE, older, NOW, live=True) == []
 
 
-def test_it_lists_required_wording_once_each() -> None:
-    assert required_wording([ADVERSE, ADVICE, ADVERSE, Tag("x", "No wording")]) == [
-        "Side effects can happen.",
-        "Talk to your doctor first.",
-    ]
+def test_it_appends_nothing_where_the_channel_does_not_append() -> None:
+    assert published_text(" Exercise helps. ", [TALK], append=False) == "Exercise helps."
 
 
 def test_it_keeps_the_pure_grade_order_in_step_with_the_model_choices() -> None:

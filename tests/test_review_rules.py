@@ -466,7 +466,7 @@ def test_it_mails_the_author_the_note(
     assert message.to == ["alice@example.org"]
     assert "Name the **side effects**." in message.body
     assert "Omits adverse effects" in message.body
-    assert "Required wording: Antidepressants can cause side effects" in message.body
+    assert "Required wording published with the claim:\n- Antidepressants can cause side effects" in message.body
 
 
 def test_it_says_in_the_mail_that_a_second_signature_is_needed(

@@ -18,7 +18,6 @@ The table of cases and outcomes is in the README ("Tampering cases"); `CASES` is
 from __future__ import annotations
 
 import contextlib
-
 import hashlib
 import json
 from collections.abc import Callable

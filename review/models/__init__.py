@@ -53,8 +53,10 @@ from review.models.reviews import (
     SigningAttempts,
     meaning_for,
     needs_extra_signature,
+    once_each,
     serving_rounds,
     signatures_required,
+    suggested_wording,
 )
 
 __all__ = [
@@ -103,6 +105,8 @@ __all__ = [
     "meaning_for",
     "needs_extra_signature",
     "new_webhook_secret",
+    "once_each",
     "serving_rounds",
     "signatures_required",
+    "suggested_wording",
 ]

@@ -140,6 +140,12 @@ class ArticlePublication(Withdrawable):
 
     article = models.ForeignKey("content.Article", on_delete=models.PROTECT, related_name="publications")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="article_publications")
+    # The words around the claims as they were published: the title and each section's heading
+    # (by section id). The channel serves these, not the article's current ones, so a rename or a
+    # re-import changes no channel until someone publishes the article again. Blank on rows made
+    # before the outline was pinned; those show the article's current title and headings.
+    title = models.CharField(max_length=300, blank=True)
+    headings = models.JSONField(default=dict, blank=True)
 
     history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
@@ -157,6 +163,16 @@ class ArticlePublication(Withdrawable):
 
     def __str__(self) -> str:
         return f"article {self.article_id} on {self.channel_id}"
+
+    @property
+    def pins_outline(self) -> bool:
+        return bool(self.title)
+
+    def pinned_heading(self, section_id: int, current: str) -> str:
+        """The heading served for a section: as published (none for a section added since), else the current one."""
+        if not self.pins_outline:
+            return current
+        return str(self.headings.get(str(section_id), ""))
 
 
 def hash_channel_key(key: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -107,8 +108,11 @@ class NuanceTag(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    # A template only: ticking the tag suggests it, and the reviewer signs the wording as it fits
+    # the claim (Review.required_wording). Editing it here changes nothing already signed.
     required_wording = models.TextField(
-        blank=True, help_text="Wording that must accompany the claim wherever it is published."
+        blank=True,
+        help_text="Suggested wording for claims carrying this tag; the reviewer adapts it to each claim and signs it.",
     )
     high_risk = models.BooleanField(default=False, help_text="Claims carrying it need two signatures.")
     active = models.BooleanField(default=True)
@@ -177,6 +181,10 @@ class Review(models.Model):
     evidence_type = models.CharField(max_length=30, choices=EvidenceType.choices, blank=True)
     nuance_tags = models.ManyToManyField(NuanceTag, blank=True, related_name="reviews")
     nuance_note = models.TextField(blank=True, help_text="Markdown.")
+    # The sentences this reviewer signed to go with the version wherever it is published, as adapted
+    # to this claim from the tags' templates. Null on reviews written before wording was signed: those
+    # fall back to their tags' templates (signed_wording) and their seals never covered any wording.
+    required_wording = models.JSONField(null=True, blank=True)
     decision = models.CharField(max_length=20, choices=Decision.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -207,6 +215,13 @@ class Review(models.Model):
     @property
     def requires_two_signatures(self) -> bool:
         return needs_extra_signature(self.evidence_grade, list(self.nuance_tags.all()))
+
+    @property
+    def signed_wording(self) -> list[str]:
+        """The wording this review puts with the version: what was signed, else (older reviews) the tags' templates."""
+        if self.required_wording is not None:
+            return list(self.required_wording)
+        return suggested_wording(self.nuance_tags.all())
 
 
 class Signature(models.Model):
@@ -253,6 +268,11 @@ class Signature(models.Model):
                 self.signed_at.isoformat(),
             ]
         )
+        wording = self.review.required_wording
+        if wording is not None:
+            # Seals made before reviewers signed wording (null) keep verifying as they were made;
+            # from then on the signed list is part of what the seal covers, even when it is empty.
+            payload += "|" + json.dumps(wording, ensure_ascii=False, separators=(",", ":"))
         return hmac.new(settings.AUDIT_KEY.encode("utf-8"), payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def is_intact(self) -> bool:
@@ -362,6 +382,21 @@ class AlreadySigned(InvalidTransition):
     def __init__(self, status: str, version: int) -> None:
         super().__init__("approve", status)
         self.args = (f"You already approved version {version}; each reviewer's signature counts once.",)
+
+
+def once_each(sentences: Iterable[str]) -> list[str]:
+    """The sentences stripped, blanks dropped, each kept once in first-seen order."""
+    kept: list[str] = []
+    for sentence in sentences:
+        sentence = sentence.strip()
+        if sentence and sentence not in kept:
+            kept.append(sentence)
+    return kept
+
+
+def suggested_wording(tags: Iterable[NuanceTag]) -> list[str]:
+    """What the tags' templates suggest, once each: the wording a reviewer starts from."""
+    return once_each(tag.required_wording for tag in tags)
 
 
 def needs_extra_signature(grade: str, tags: Sequence[NuanceTag]) -> bool:

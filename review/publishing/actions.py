@@ -42,10 +42,12 @@ from review.publishing.facts import (
     contributors_of,
     flat_failures,
     offered_version,
+    outline_of,
     policy_of,
     version_facts,
 )
-from review.publishing.policy import check_policy, four_eyes
+from review.publishing.policy import four_eyes
+from review.publishing.preview import preview
 
 W = TypeVar("W", bound=Withdrawable)
 
@@ -66,6 +68,19 @@ class PolicyRefused(PublishingConflict):
         super().__init__(message, "policy_failed")
         self.failed_rules = failed_rules
         self.claims = claims or {}
+
+
+class SupersededNotConfirmed(PolicyRefused):
+    """The version cites a superseded work and the publisher did not confirm they checked it (HTTP 409)."""
+
+    def __init__(self, what: str, superseded: list[str]) -> None:
+        rules = [f"it cites {label}, which was superseded: confirm it still supports the claim" for label in superseded]
+        super().__init__(
+            f"{what} cites {', '.join(superseded)}, which {'was' if len(superseded) == 1 else 'were'} superseded: "
+            "check the newer work still supports it, then publish again confirming it (confirm_superseded).",
+            rules,
+        )
+        self.superseded = superseded
 
 
 def _require_publisher(user: Any) -> None:
@@ -147,24 +162,30 @@ def _record_refused(target: Claim | Article, channel: Channel, by: Any, refused:
         )
 
 
-def publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | None = None) -> tuple[Publication, bool]:
+def publish_claim(
+    claim: Claim, channel: Channel, *, by: Any, now: datetime | None = None, confirm_superseded: bool = False
+) -> tuple[Publication, bool]:
     """Publish the claim's last approved version to a channel; returns (publication, created).
 
     Every refusal (the person, four eyes, the channel policy) is recorded before it is raised.
     """
     try:
-        return _publish_claim(claim, channel, by=by, now=now)
+        return _publish_claim(claim, channel, by=by, now=now, confirm_superseded=confirm_superseded)
     except (NotAllowed, PolicyRefused) as refused:
         _record_refused(claim, channel, by, refused)
         raise
 
 
-def _publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | None = None) -> tuple[Publication, bool]:
+def _publish_claim(
+    claim: Claim, channel: Channel, *, by: Any, now: datetime | None, confirm_superseded: bool
+) -> tuple[Publication, bool]:
     """publish_claim's steps:
 
     1. Check the person (publisher, 403).
     2. Lock the claim so a revision, approval or second publish waits for us.
-    3. Check the channel policy against the last approved version (409 naming every failed rule).
+    3. Check the channel policy against the last approved version (409 naming every failed rule),
+       through the same `preview` the publisher was shown; a superseded citation needs
+       `confirm_superseded` (409 otherwise).
     4. Pin it; re-publishing what is already live is a no-op (created=False).
     """
     _require_publisher(by)
@@ -178,11 +199,14 @@ def _publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | N
             if facts is None:
                 raise PolicyRefused(f"Claim #{locked.pk} has no version {version}.", ["version is missing"])
             _check_four_eyes([locked], {(locked.pk, version): facts}, by)
-            failed = check_policy(policy_of(channel), facts.candidate(locked), now)
-            if failed:
+            shown = preview(locked, facts, channel, now)
+            if shown.failed_rules:
+                failed = shown.failed_rules
                 raise PolicyRefused(
                     f"Claim #{locked.pk} version {version} cannot go to {channel.name}: {'; '.join(failed)}.", failed
                 )
+            if shown.superseded and not confirm_superseded:
+                raise SupersededNotConfirmed(f"Claim #{locked.pk} version {version}", shown.superseded)
             return _publish_version(locked, facts, channel, by, now)
     except IntegrityError:
         # A concurrent publish of the same version won the unique constraint: that is the no-op case.
@@ -196,25 +220,26 @@ def _publish_claim(claim: Claim, channel: Channel, *, by: Any, now: datetime | N
 
 
 def publish_article(
-    article: Article, channel: Channel, *, by: Any, now: datetime | None = None
+    article: Article, channel: Channel, *, by: Any, now: datetime | None = None, confirm_superseded: bool = False
 ) -> tuple[ArticlePublication, bool]:
     """Publish an article (_publish_article); every refusal is recorded before it is raised."""
     try:
-        return _publish_article(article, channel, by=by, now=now)
+        return _publish_article(article, channel, by=by, now=now, confirm_superseded=confirm_superseded)
     except (NotAllowed, PolicyRefused) as refused:
         _record_refused(article, channel, by, refused)
         raise
 
 
 def _publish_article(
-    article: Article, channel: Channel, *, by: Any, now: datetime | None = None
+    article: Article, channel: Channel, *, by: Any, now: datetime | None, confirm_superseded: bool
 ) -> tuple[ArticlePublication, bool]:
     """Publish an article: every live claim's last approved version must meet the channel policy.
 
     1. Check the person (403).
     2. Lock the article's live claims; check each against the policy and refuse with every
-       failing claim's reasons (409).
-    3. Publish each claim's version (no-op where it is already live), then mark the article live.
+       failing claim's reasons (409); a superseded citation needs `confirm_superseded` (409).
+    3. Publish each claim's version (no-op where it is already live), then mark the article live
+       with the title and headings it pins (updated when they changed since).
     Returns (article publication, whether anything changed).
     """
     _require_publisher(by)
@@ -240,20 +265,31 @@ def _publish_article(
                 flat,
                 failures,
             )
+        superseded = [label for vf in facts.values() for label in vf.superseded]
+        if superseded and not confirm_superseded:
+            raise SupersededNotConfirmed(f"“{article.title}”", list(dict.fromkeys(superseded)))
         changed = False
         for claim in claims:
             _, created = _publish_version(claim, facts[(claim.pk, offered_version(claim))], channel, by, now)
             changed = changed or created
+        title, headings = outline_of(article, claims)
         live = ArticlePublication.objects.select_for_update().filter(
             article=article, channel=channel, withdrawn_at__isnull=True
         )
         ap = live.first()
         if ap is None:
-            ap = ArticlePublication(article=article, channel=channel, published_by=by, published_at=now)
+            ap = ArticlePublication(
+                article=article, channel=channel, published_by=by, published_at=now, title=title, headings=headings
+            )
             save_as(ap, by, f"Published the article to {channel.name} ({len(claims)} claims)")
-            webhooks.article_event(ap, webhooks.ARTICLE_PUBLISHED)
-            changed = True
-        return ap, changed
+        elif (ap.title, ap.headings) != (title, headings):
+            # The title or a heading changed since: this publish is what puts the new words out.
+            ap.title, ap.headings, ap.published_by, ap.published_at = title, headings, by, now
+            save_as(ap, by, f"Published the article's current title and headings to {channel.name}")
+        else:
+            return ap, changed
+        webhooks.article_event(ap, webhooks.ARTICLE_PUBLISHED)
+        return ap, True
 
 
 def _check_four_eyes(claims: list[Claim], facts: dict[tuple[int, int], VersionFacts], by: Any) -> None:

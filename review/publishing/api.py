@@ -22,7 +22,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import (
     BaseAuthentication,
@@ -30,7 +30,7 @@ from rest_framework.authentication import (
     TokenAuthentication,
     get_authorization_header,
 )
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -38,12 +38,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.db_router import use_replica
+from content.exceptions import NotAllowed
 from content.permissions import get_article_for_user, get_claim_for_user
 from content.roles import can_see_publishing
 from review.models import ArticlePublication, Channel, ChannelToken, Publication, hash_channel_key
 from review.permissions import get_article_publication_for_user, get_publication_for_user
 from review.publishing.actions import (
     PolicyRefused,
+    SupersededNotConfirmed,
     publish_article,
     publish_claim,
     withdraw_article_publication,
@@ -51,6 +53,7 @@ from review.publishing.actions import (
 )
 from review.publishing.facts import channels_with_policy
 from review.publishing.feeds import servable_publications, serve, served_article
+from review.publishing.preview import claim_previews
 
 # --- channel keys --------------------------------------------------------------------------------
 
@@ -300,6 +303,10 @@ class ArticlePublicationSerializer(serializers.ModelSerializer[ArticlePublicatio
 
 class PublishSerializer(serializers.Serializer[Any]):
     channel = serializers.SlugRelatedField(slug_field="slug", queryset=Channel.objects.all())
+    confirm_superseded = serializers.BooleanField(
+        default=False,
+        help_text="Confirms the publisher checked that works marked superseded still support what is published.",
+    )
 
 
 class WithdrawSerializer(serializers.Serializer[Any]):
@@ -308,12 +315,20 @@ class WithdrawSerializer(serializers.Serializer[Any]):
 
 _REFUSAL = inline_serializer(
     "PublishRefused",
-    {"detail": serializers.CharField(), "failed_rules": serializers.ListField(child=serializers.CharField())},
+    {
+        "detail": serializers.CharField(),
+        "failed_rules": serializers.ListField(child=serializers.CharField()),
+        "superseded": serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="Superseded works to confirm."
+        ),
+    },
 )
 
 
 def refused(exc: PolicyRefused) -> Response:
     body: dict[str, Any] = {"detail": str(exc), "failed_rules": exc.failed_rules}
+    if isinstance(exc, SupersededNotConfirmed):
+        body["superseded"] = exc.superseded
     if exc.claims:
         body["claims"] = [{"claim": pk, "failed_rules": rules} for pk, rules in exc.claims.items()]
     return Response(body, status=status.HTTP_409_CONFLICT)
@@ -324,13 +339,13 @@ def _publications(qs: QuerySet[Publication]) -> QuerySet[Publication]:
 
 
 def _published(
-    request: Request, publish: Callable[[Channel], tuple[Any, bool]], answer: Callable[[int], Any]
+    request: Request, publish: Callable[[Channel, bool], tuple[Any, bool]], answer: Callable[[int], Any]
 ) -> Response:
     """The shared half of both publish endpoints: the channel, the verb, then 201 (new) or 200 (already live)."""
     data = PublishSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
-        published, created = publish(data.validated_data["channel"])
+        published, created = publish(data.validated_data["channel"], data.validated_data["confirm_superseded"])
     except PolicyRefused as exc:
         return refused(exc)
     return Response(answer(published.pk), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -364,7 +379,44 @@ class ClaimPublications(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         claim = get_claim_for_user(request.user, pk)
-        return _published(request, lambda channel: publish_claim(claim, channel, by=request.user), _publication_json)
+        return _published(
+            request,
+            lambda channel, confirm: publish_claim(claim, channel, by=request.user, confirm_superseded=confirm),
+            _publication_json,
+        )
+
+
+_PREVIEW = inline_serializer(
+    "PublicationPreview",
+    {
+        "channel": serializers.CharField(),
+        "version": serializers.IntegerField(),
+        "text": serializers.CharField(help_text="Exactly what the channel would serve, required wording included."),
+        "required_wording": serializers.ListField(child=serializers.CharField()),
+        "length": serializers.IntegerField(help_text="Characters in `text`, as the channel's limit counts them."),
+        "failed_rules": serializers.ListField(child=serializers.CharField()),
+        "superseded": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
+class ClaimPublicationPreview(APIView):
+    """What publishing the claim to a channel would serve, and every rule it fails there; changes nothing."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("channel", str, required=True, description="The channel's slug.")],
+        responses={200: _PREVIEW, 400: OpenApiResponse(description="No such channel.")},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        claim = get_claim_for_user(request.user, pk)
+        if not can_see_publishing(request.user):
+            raise NotAllowed("Publishing previews are for publishers, reviewers and compliance.")
+        slug = request.query_params.get("channel", "")
+        channel = channels_with_policy().filter(slug=slug).first() if slug else None
+        if channel is None:
+            raise ValidationError({"channel": "Name a channel by its slug, e.g. ?channel=website."})
+        [shown] = claim_previews(claim, [channel], timezone.now())
+        return Response(shown.as_json())
 
 
 class PublicationWithdraw(APIView):
@@ -396,7 +448,9 @@ class ArticlePublications(APIView):
     def post(self, request: Request, pk: int) -> Response:
         article = get_article_for_user(request.user, pk)
         return _published(
-            request, lambda channel: publish_article(article, channel, by=request.user), _article_publication_json
+            request,
+            lambda channel, confirm: publish_article(article, channel, by=request.user, confirm_superseded=confirm),
+            _article_publication_json,
         )
 
 

@@ -9,7 +9,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from content.models import Claim, ClaimStatus, ClaimVersion, Reference, ReferenceStatus, cited_ids, version_hash
+from content.models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    ClaimVersion,
+    Reference,
+    ReferenceStatus,
+    Section,
+    cited_ids,
+    version_hash,
+)
 from content.models import contributors_of as content_contributors
 from review.models import (
     Channel,
@@ -18,6 +28,7 @@ from review.models import (
     Review,
     Signature,
     held_by_recertification,
+    once_each,
     serving_rounds,
 )
 from review.publishing.policy import (
@@ -28,7 +39,7 @@ from review.publishing.policy import (
     approved_at,
     check_policy,
     lowest_grade,
-    required_wording,
+    published_text,
 )
 
 
@@ -48,7 +59,11 @@ class VersionFacts:
     grades: list[str] = field(default_factory=list)
     signers: list[Signer] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
-    retracted: list[str] = field(default_factory=list)  # read only when asked (version_facts(retractions=True))
+    # The required wording its intact approvals signed, once each in signing order: what channels append.
+    wording: list[str] = field(default_factory=list)
+    # Read only when asked (version_facts(retractions=True)): labels of cited works now retracted or superseded.
+    retracted: list[str] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
 
     @property
     def recomputed_hash(self) -> str:
@@ -69,7 +84,7 @@ class VersionFacts:
 
     @property
     def required_wording(self) -> list[str]:
-        return required_wording(self.tags)
+        return self.wording
 
     def candidate(self, claim: Claim) -> Candidate:
         return Candidate(
@@ -80,6 +95,7 @@ class VersionFacts:
             grades=tuple(self.grades),
             signers=tuple(self.signers),
             tags=tuple(self.tags),
+            wording=tuple(self.wording),
             retracted=tuple(self.retracted),
         )
 
@@ -119,7 +135,7 @@ def version_facts(
             continue
         for tag in sorted(review.nuance_tags.all(), key=lambda t: t.name):
             if all(t.slug != tag.slug for t in vf.tags):
-                vf.tags.append(Tag(tag.slug, tag.name, tag.required_wording))
+                vf.tags.append(Tag(tag.slug, tag.name))
         if review.decision != Decision.APPROVE:
             continue
         vf.grades.append(review.evidence_grade)
@@ -128,6 +144,8 @@ def version_facts(
         # rows written into the database around the app carry no valid seal and count for nothing.
         if signature is not None and signature.is_intact() and signature.content_hash == vf.content_hash:
             vf.signers.append(Signer(signature.signer_id, signature.printed_name, signature.signed_at))
+            # Only signed wording goes out: an approval whose seal fails adds none either.
+            vf.wording = once_each([*vf.wording, *review.signed_wording])
     if retractions:
         _read_retractions(facts)
     return facts
@@ -142,6 +160,11 @@ def policy_of(channel: Channel) -> Policy:
         review_interval_days=channel.review_interval_days,
         append_required_wording=channel.append_required_wording,
     )
+
+
+def channel_text(facts: VersionFacts, policy: Policy) -> str:
+    """The exact text a channel serves for this version: what publishing pins, the feed serves and the preview shows."""
+    return published_text(facts.text, facts.wording, policy.append_required_wording)
 
 
 def channels_with_policy() -> QuerySet[Channel]:
@@ -175,13 +198,30 @@ def flat_failures(failures: dict[int, list[str]]) -> list[str]:
 
 def _read_retractions(facts: dict[tuple[int, int], VersionFacts]) -> None:
     cited = {pk for vf in facts.values() for pk in cited_ids(vf.citations)}
-    retracted = dict(
-        Reference.objects.filter(pk__in=cited, status=ReferenceStatus.RETRACTED).values_list("pk", "label")
-    )
+    flagged = Reference.objects.filter(
+        pk__in=cited, status__in=[ReferenceStatus.RETRACTED, ReferenceStatus.SUPERSEDED]
+    ).values_list("pk", "label", "status")
+    by_status: dict[str, dict[int, str]] = {ReferenceStatus.RETRACTED: {}, ReferenceStatus.SUPERSEDED: {}}
+    for pk, label, status in flagged:
+        by_status[status][pk] = label
+    retracted, superseded = by_status[ReferenceStatus.RETRACTED], by_status[ReferenceStatus.SUPERSEDED]
     for vf in facts.values():
         vf.retracted = [retracted[pk] for pk in cited_ids(vf.citations) if pk in retracted]
+        vf.superseded = [superseded[pk] for pk in cited_ids(vf.citations) if pk in superseded]
 
 
 def contributors_of(claims: Iterable[Claim]) -> dict[int, set[int]]:
     """Claim id -> everyone who contributed to its words up to its offered version (content.models.contributors_of)."""
     return content_contributors({claim.pk: offered_version(claim) for claim in claims})
+
+
+Outline = tuple[str, dict[str, str]]
+
+
+def outline_of(article: Article, claims: Iterable[Claim]) -> Outline:
+    """What an article publication pins around its claims: the title and the headings of their sections."""
+    section_ids = {claim.section_id for claim in claims}
+    headings = dict(Section.objects.filter(pk__in=section_ids).values_list("pk", "heading"))
+    # Read afresh: the caller's copy may predate a rename, and the pin must be what is stored now.
+    title = Article.objects.values_list("title", flat=True).get(pk=article.pk)
+    return title, {str(pk): heading for pk, heading in sorted(headings.items())}

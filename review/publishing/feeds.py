@@ -22,11 +22,13 @@ from review.models import (
 from review.publishing.facts import (
     VersionFacts,
     article_failures,
+    channel_text,
     channels_with_policy,
     failed_rules,
     flat_failures,
     grade_label,
     offered_version,
+    outline_of,
     policy_of,
     version_facts,
 )
@@ -34,8 +36,6 @@ from review.publishing.policy import (
     approved_at,
     check_policy,
     lowest_grade,
-    published_text,
-    required_wording,
     review_due,
 )
 
@@ -124,9 +124,9 @@ def serve(publications: Iterable[Publication], channel: Channel, now: datetime) 
                 publication=pub,
                 facts=vf,
                 channel=channel,
-                text=published_text(vf.text, vf.tags, channel.append_required_wording),
+                text=channel_text(vf, policy),
                 grade=lowest_grade(vf.grades),
-                wording=required_wording(vf.tags),
+                wording=vf.wording,
                 approved_at=approved,
                 review_due=review_due(approved, channel.review_interval_days),
             )
@@ -146,6 +146,11 @@ class ServedArticle:
     channel: Channel
     publication: ArticlePublication
     sections: list[ServedSection]
+
+    @property
+    def title(self) -> str:
+        """The title as published (ArticlePublication.title), never a later rename."""
+        return self.publication.title or self.article.title
 
     @property
     def claims(self) -> list[ServedClaim]:
@@ -192,7 +197,7 @@ class ServedArticle:
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.article.pk,
-            "title": self.article.title,
+            "title": self.title,
             "channel": self.channel.slug,
             "published_at": self.publication.published_at.isoformat(),
             "last_reviewed": self.last_reviewed.isoformat() if self.last_reviewed else None,
@@ -226,7 +231,7 @@ def served_article(article_id: int, channel: Channel, now: datetime) -> ServedAr
     for claim in served:
         section = claim.publication.claim.section
         if section.pk != current:
-            sections.append(ServedSection(section.heading, []))
+            sections.append(ServedSection(ap.pinned_heading(section.pk, section.heading), []))
             current = section.pk
         sections[-1].claims.append(claim)
     return ServedArticle(article=ap.article, channel=channel, publication=ap, sections=sections)
@@ -283,6 +288,7 @@ class ChannelVerdict:
     serving: bool = False  # live and not expired/failing at read time
     claims: dict[int, list[str]] = field(default_factory=dict)  # articles: failing claims, with reasons
     claims_behind: bool = False  # what is live is not the version (or set of versions) a publish would send
+    outline_behind: bool = False  # articles: the title or a heading changed since it was published there
 
     @property
     def meets(self) -> bool:
@@ -290,7 +296,7 @@ class ChannelVerdict:
 
     @property
     def up_to_date(self) -> bool:
-        return self.live is not None and self.serving and not self.claims_behind
+        return self.live is not None and self.serving and not self.claims_behind and not self.outline_behind
 
 
 def claim_verdicts(claim: Claim, now: datetime) -> list[ChannelVerdict]:
@@ -333,6 +339,7 @@ def article_verdicts(article: Article, now: datetime) -> list[ChannelVerdict]:
             "channel_id", "claim_id", "version"
         )
     }
+    outline = outline_of(article, claims)
     verdicts = []
     for channel in channels:
         policy = policy_of(channel)
@@ -343,5 +350,6 @@ def article_verdicts(article: Article, now: datetime) -> list[ChannelVerdict]:
         ap = live_articles.get(channel.pk)
         verdict = ChannelVerdict(channel, flat, ap, None, ap is not None, failures)
         verdict.claims_behind = any(live_claims.get((channel.pk, c.pk)) != offered_version(c) for c in claims)
+        verdict.outline_behind = ap is not None and (ap.title, ap.headings) != outline
         verdicts.append(verdict)
     return verdicts

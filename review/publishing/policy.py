@@ -20,7 +20,6 @@ class Signer:
 class Tag:
     slug: str
     name: str
-    required_wording: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,7 @@ class Candidate:
     grades: tuple[str, ...] = ()  # of the version's approving reviews
     signers: tuple[Signer, ...] = ()  # signatures on the version's approving reviews
     tags: tuple[Tag, ...] = ()  # nuance tags on any review of the version
+    wording: tuple[str, ...] = ()  # required wording its approvals signed, once each
     retracted: tuple[str, ...] = ()  # labels of cited works marked retracted
 
 
@@ -69,21 +69,9 @@ def review_due(approved: datetime | None, interval_days: int) -> datetime | None
     return approved + timedelta(days=interval_days) if approved is not None else None
 
 
-def required_wording(tags: Iterable[Tag]) -> list[str]:
-    """Wording the tags require, once each, in tag order."""
-    seen: list[str] = []
-    for tag in tags:
-        wording = tag.required_wording.strip()
-        if wording and wording not in seen:
-            seen.append(wording)
-    return seen
-
-
-def published_text(text: str, tags: Iterable[Tag], append: bool) -> str:
-    """The text exactly as a channel publishes it (Markdown), required wording appended if the channel does."""
-    body = text.strip()
-    wording = required_wording(tags) if append else []
-    return "\n\n".join([body, *wording])
+def published_text(text: str, wording: Iterable[str], append: bool) -> str:
+    """The text exactly as a channel publishes it (Markdown), the signed wording appended if the channel does."""
+    return "\n\n".join([text.strip(), *(wording if append else [])])
 
 
 def _plural(n: int, word: str) -> str:
@@ -126,10 +114,14 @@ def check_policy(policy: Policy, candidate: Candidate, now: datetime, *, live: b
     for label in candidate.retracted:
         failed.append(f"it cites {label}, which was retracted; the claim must be revised first")
 
+    # Wording a channel would drop is wording a reader never sees: such a channel refuses the claim.
+    if candidate.wording and not policy.append_required_wording:
+        failed.append("it needs its required wording, which this channel does not append")
     if policy.max_length is not None:
-        length = len(published_text(candidate.text, candidate.tags, policy.append_required_wording))
+        length = len(published_text(candidate.text, candidate.wording, policy.append_required_wording))
         if length > policy.max_length:
-            failed.append(f"{policy.max_length} characters allowed, {length} given")
+            with_wording = " with its required wording" if candidate.wording and policy.append_required_wording else ""
+            failed.append(f"{policy.max_length} characters allowed, {length} given{with_wording}")
 
     due = review_due(approved_at(candidate.signers), policy.review_interval_days)
     if due is not None and now >= due:

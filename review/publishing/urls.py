@@ -14,7 +14,9 @@ urlpatterns = [
     path("channels/<slug:slug>/", views.channel_detail, name="channel_detail"),
     path("publishing/due/", views.due_list, name="publish_due"),
     path("claims/<id:pk>/publish/", views.claim_publish, name="claim_publish"),
+    path("claims/<id:pk>/publish/preview/", views.claim_publish_preview, name="claim_publish_preview"),
     path("articles/<id:pk>/publish/", views.article_publish, name="article_publish"),
+    path("articles/<id:pk>/publish/preview/", views.article_publish_preview, name="article_publish_preview"),
     path("publications/<id:pk>/withdraw/", views.publication_withdraw, name="publication_withdraw"),
     path(
         "article-publications/<id:pk>/withdraw/",
@@ -32,6 +34,11 @@ api_urlpatterns = [
         name="api_channel_article",
     ),
     path("claims/<id:pk>/publications/", api.ClaimPublications.as_view(), name="api_claim_publications"),
+    path(
+        "claims/<id:pk>/publications/preview/",
+        api.ClaimPublicationPreview.as_view(),
+        name="api_claim_publication_preview",
+    ),
     path("publications/<id:pk>/withdraw/", api.PublicationWithdraw.as_view(), name="api_publication_withdraw"),
     path(
         "articles/<id:pk>/publications/",

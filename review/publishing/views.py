@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,13 +44,24 @@ from review.publishing.feeds import (
     serve,
     served_article,
 )
+from review.publishing.preview import article_previews, claim_previews
 
 # The channel whose published articles anyone may read on this site, without logging in.
 PUBLIC_CHANNEL = "website"
 
 
 class PublishForm(forms.Form):
-    channel = forms.SlugField()
+    # Several at once from the preview's confirm step; one from the API-shaped forms and tests.
+    channel = forms.MultipleChoiceField(choices=[], error_messages={"required": "Choose a channel."})
+    confirm_superseded = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.channels = {c.slug: c for c in channels_with_policy()}
+        self.fields["channel"].choices = [(slug, c.name) for slug, c in self.channels.items()]  # type: ignore[attr-defined]
+
+    def chosen(self) -> list[Channel]:
+        return [self.channels[slug] for slug in self.cleaned_data["channel"]]
 
 
 class WithdrawForm(forms.Form):
@@ -58,23 +70,26 @@ class WithdrawForm(forms.Form):
 
 
 def _publish_posted(
-    request: HttpRequest, publish: Callable[[Channel], tuple[int, str]], done_url: str
+    request: HttpRequest, publish: Callable[[Channel, bool], tuple[int, str]], done_url: str
 ) -> HttpResponse | PolicyRefused:
-    """The POST half of the claim and article publish pages: role, channel, then the policy.
+    """The POST half of the claim and article publish pages: role, channels, then the policy.
 
-    Returns the response to send, or the policy's refusal, which the page shows with its reasons (409).
+    Every chosen channel or none: a refusal on one rolls back the others, so what the publisher
+    confirmed goes out as a whole. Returns the response to send, or the refusal, which the page
+    shows with its reasons (409).
     """
     if not can_publish(request.user):
         raise NotAllowed("Only publishers publish to channels.")
     form = PublishForm(request.POST)
-    channel = Channel.objects.filter(slug=form.cleaned_data["channel"]).first() if form.is_valid() else None
-    if channel is None:
+    if not form.is_valid():
         return error_page(request, 400, "Choose a channel.")
     try:
-        level, message = publish(channel)
+        with transaction.atomic():
+            done = [publish(channel, form.cleaned_data["confirm_superseded"]) for channel in form.chosen()]
     except PolicyRefused as exc:
         return exc
-    messages.add_message(request, level, message)
+    for level, message in done:
+        messages.add_message(request, level, message)
     return redirect(done_url)
 
 
@@ -127,7 +142,7 @@ def channel_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _publish_page(
-    request: HttpRequest, publish: Callable[[Channel], tuple[int, str]], done_url: str
+    request: HttpRequest, publish: Callable[[Channel, bool], tuple[int, str]], done_url: str
 ) -> tuple[PolicyRefused | None, int] | HttpResponse:
     """The shared half of the claim and article publish pages: GET shows them; POST publishes.
 
@@ -149,8 +164,8 @@ def _publish_page(
 def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
 
-    def publish(channel: Channel) -> tuple[int, str]:
-        pub, created = publish_claim(claim, channel, by=request.user)
+    def publish(channel: Channel, confirm_superseded: bool) -> tuple[int, str]:
+        pub, created = publish_claim(claim, channel, by=request.user, confirm_superseded=confirm_superseded)
         if created:
             return messages.SUCCESS, f"Published version {pub.version} to {channel.name}."
         return messages.INFO, f"Version {pub.version} was already live on {channel.name}."
@@ -173,13 +188,39 @@ def claim_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "review/publish_claim.html", context, status=status)
 
 
+@require_GET
+@login_required
+def claim_publish_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step one of publishing: the exact text each chosen channel would serve, then a confirm button.
+
+    Changes nothing. The confirm form posts to `claim_publish` only the channels that would take
+    the claim, with the superseded-work confirmation when a cited work asks for one.
+    """
+    claim = get_claim_for_user(request.user, pk)
+    if not can_see_publishing(request.user):
+        raise NotAllowed("Publishing is for publishers.")
+    form = PublishForm(request.GET)
+    if not form.is_valid():
+        return error_page(request, 400, "Choose at least one channel to preview.")
+    claim = Claim.objects.select_related("article").get(pk=claim.pk)
+    previews = claim_previews(claim, form.chosen(), timezone.now())
+    context = {
+        "claim": claim,
+        "previews": previews,
+        "publishable": [p for p in previews if p.publishable],
+        "superseded": next((p.superseded for p in previews if p.superseded), []),
+        "can_publish": can_publish(request.user),
+    }
+    return render(request, "review/publish_preview.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
     article = get_article_for_user(request.user, pk)
 
-    def publish(channel: Channel) -> tuple[int, str]:
-        _, changed = publish_article(article, channel, by=request.user)
+    def publish(channel: Channel, confirm_superseded: bool) -> tuple[int, str]:
+        _, changed = publish_article(article, channel, by=request.user, confirm_superseded=confirm_superseded)
         if changed:
             return messages.SUCCESS, f"Published “{article.title}” to {channel.name}."
         return messages.INFO, f"“{article.title}” was already live on {channel.name} as it is."
@@ -213,6 +254,27 @@ def _withdraw_posted(request: HttpRequest, withdraw: Callable[[str], str], fallb
         return error_page(request, 400, " ".join(exc.messages))
     messages.success(request, done)
     return back(request, fallback)
+
+
+@require_GET
+@login_required
+def article_publish_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step one of publishing an article: the title, headings and claim texts each chosen channel would serve."""
+    article = get_article_for_user(request.user, pk)
+    if not can_see_publishing(request.user):
+        raise NotAllowed("Publishing is for publishers.")
+    form = PublishForm(request.GET)
+    if not form.is_valid():
+        return error_page(request, 400, "Choose at least one channel to preview.")
+    previews = article_previews(article, form.chosen(), timezone.now())
+    context = {
+        "article": article,
+        "previews": previews,
+        "publishable": [p for p in previews if p.publishable],
+        "superseded": previews[0].superseded if previews else [],
+        "can_publish": can_publish(request.user),
+    }
+    return render(request, "review/publish_article_preview.html", context)
 
 
 @require_POST
@@ -273,8 +335,8 @@ def public_article(request: HttpRequest, pk: int) -> HttpResponse:
     structured = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
-        "name": article.article.title,
-        "headline": article.article.title,
+        "name": article.title,
+        "headline": article.title,
         "url": request.build_absolute_uri(),
         "datePublished": article.publication.published_at.date().isoformat(),
         "lastReviewed": article.last_reviewed.date().isoformat() if article.last_reviewed else None,

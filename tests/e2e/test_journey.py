@@ -254,13 +254,19 @@ def test_it_takes_a_claim_from_import_to_a_published_page(journey: Journey, tmp_
     journey.check(paula, "publish-claim-refused")
     # The untagged claim meets the social channel's policy and goes out there.
     paula.goto(f"{base}/claims/{third.pk}/publish/")
+    paula.locator("#choose-social").check()
     with paula.expect_navigation():
-        paula.locator("#channel-social").get_by_role("button", name="Publish").click()
+        paula.get_by_role("button", name="Preview what the chosen channels will serve").click()
+    with paula.expect_navigation():
+        paula.get_by_role("button", name="Confirm: publish to").click()
     expect(paula.locator("#channel-social").get_by_text("Live and current")).to_be_visible()
     journey.check(paula, "publish-claim-social")
     paula.goto(f"{base}/articles/{article.pk}/publish/")
+    paula.locator("#choose-website").check()
     with paula.expect_navigation():
-        paula.locator("tr", has_text="Website").get_by_role("button", name="Publish").click()
+        paula.get_by_role("button", name="Preview what the chosen channels will serve").click()
+    with paula.expect_navigation():
+        paula.get_by_role("button", name="Confirm: publish to").click()
     journey.check(paula, "publish-article")
 
     # The public page: the approved text, its required wording and provenance, no login.
