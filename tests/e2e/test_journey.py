@@ -99,6 +99,9 @@ class Journey:
             page.get_by_label("Nuance note").fill(note)
         page.get_by_label(decision, exact=True).check()
         if password is not None:
+            # A session's first signature also asks for the user ID (21 CFR 11.200(a)(1)).
+            if page.get_by_label("User ID").count():
+                page.get_by_label("User ID").fill(self.usernames[page])
             page.get_by_label("Password").fill(password)
         with page.expect_navigation():
             page.get_by_role("button", name="Record review").click()
