@@ -56,6 +56,7 @@ urlpatterns = [
     path("", include("review.publishing.urls")),
     path("", include("review.audit.urls")),
     path("", include("review.library.urls")),  # triage and the claims library: pages and API
+    path("", include("review.inbox.urls")),  # everyone's notifications: pages and API
     path("accounts/", include(account_patterns(password_reset=settings.PASSWORD_RESET_ENABLED))),
     path("admin/password_change/", admin_password_change, name="admin_password_change"),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 - `reviews`: evidence grades, nuance tags, reviews and their e-signatures, refused attempts.
 - `channels`: channels, publications, feed keys and webhooks.
 - `audit`: the chained audit events and verification runs.
+- `inbox`: in-app notifications.
 """
 
 from review.models.audit import AuditEvent, AuditVerification
@@ -19,6 +20,7 @@ from review.models.channels import (
     hash_channel_key,
     new_webhook_secret,
 )
+from review.models.inbox import Notification, NotificationKind, mark_all_read, notify
 from review.models.reviews import (
     DEFAULT_MEANING,
     GRADE_RANK,
@@ -64,6 +66,8 @@ __all__ = [
     "DeliveryStatus",
     "EvidenceGrade",
     "EvidenceType",
+    "Notification",
+    "NotificationKind",
     "NuanceTag",
     "Publication",
     "Refusal",
@@ -77,9 +81,11 @@ __all__ = [
     "WebhookEndpoint",
     "Withdrawable",
     "hash_channel_key",
+    "mark_all_read",
     "meaning_for",
     "needs_extra_signature",
     "new_webhook_secret",
+    "notify",
     "serving_rounds",
     "signatures_required",
 ]
