@@ -25,8 +25,11 @@ from content.roles import can_edit_article, can_edit_claim, can_import
 @require_GET
 @login_required
 def article_list(request: HttpRequest) -> HttpResponse:
+    # Archived articles (imports put away before review) only when asked for.
+    archived = request.GET.get("archived") == "1"
     articles = (
         visible_articles(request.user)
+        .filter(archived_at__isnull=not archived)
         .select_related("owner")
         .annotate(
             claim_count=Count("claims", filter=~Q(claims__status=ClaimStatus.RETIRED)),
@@ -35,7 +38,11 @@ def article_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-created_at")
     )
-    return render(request, "content/article_list.html", {"articles": articles, "can_import": can_import(request.user)})
+    return render(
+        request,
+        "content/article_list.html",
+        {"articles": articles, "can_import": can_import(request.user), "archived": archived},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -84,6 +91,11 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections,
             "counts": [(s, counts.get(s.value, 0)) for s in ClaimStatus if counts.get(s.value)],
             "can_edit": can_edit_article(request.user, article),
+            # Offered while every claim is a draft (or retired); Article.archive also refuses one
+            # whose claims were submitted and recalled, which the counts cannot tell.
+            "can_archive": can_edit_article(request.user, article)
+            and not article.is_archived
+            and set(counts) <= {ClaimStatus.DRAFT, ClaimStatus.RETIRED},
             # An article-level rule, raised on the claims it concerns: shown once, above them.
             "harms_omitted": any(getattr(c, "has_flag", False) for section in sections for c in section.claims.all()),
         },
@@ -107,6 +119,25 @@ def article_rename(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Renamed the article.")
     return redirect("article_detail", pk=pk)
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+@require_POST
+@login_required
+def article_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_article_for_user(request.user, pk)
+    if not can_edit_article(request.user, article):
+        raise NotAllowed("Only the article's author may archive it.")
+    form = ArchiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Say why you are archiving “{article.title}”.")
+        return redirect("article_detail", pk=pk)
+    article.archive(by=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, f"Archived “{article.title}” and retired its claims; its history stays.")
+    return redirect("article_list")
 
 
 @require_POST
