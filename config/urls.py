@@ -57,6 +57,7 @@ urlpatterns = [
     path("", include("review.audit.urls")),
     path("", include("review.library.urls")),  # triage and the claims library: pages and API
     path("", include("review.inbox.urls")),  # everyone's notifications: pages and API
+    path("", include("content.search.urls")),  # search across articles and claims: page and API
     path("accounts/", include(account_patterns(password_reset=settings.PASSWORD_RESET_ENABLED))),
     path("admin/password_change/", admin_password_change, name="admin_password_change"),
     path("admin/", admin.site.urls),
