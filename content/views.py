@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from content import diffing, flagging
-from content.actions import import_article, merge_with_next, split_claim
+from content.actions import import_article, merge_with_next, merge_with_previous, split_claim_into
 from content.exceptions import DuplicateImport, NotAllowed, StaleVersion
-from content.forms import ImportForm, MergeForm, RenameForm, RetireForm, ReviseForm, SplitForm
+from content.forms import ImportForm, MergeForm, RenameForm, RetireForm, ReviseForm, SplitForm, split_parts
 from content.importing import ImportRejected
 from content.models import Claim, ClaimStatus, FlagCode
 from content.permissions import get_article_for_user, get_claim_for_user, visible_articles
@@ -202,14 +202,13 @@ def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_edit_claim(request.user, claim):
         raise NotAllowed("Only the article's author may split its claims.")
-    form: forms.Form = SplitForm(request.POST or None, initial={"first": claim.text, "expected_version": claim.version})
+    form: forms.Form = SplitForm(request.POST or None, initial={"text": claim.text, "expected_version": claim.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            split_claim(
+            created = split_claim_into(
                 claim,
-                first=form.cleaned_data["first"],
-                second=form.cleaned_data["second"],
+                split_parts(form.cleaned_data["text"]),
                 expected_version=form.cleaned_data["expected_version"],
                 reason=form.cleaned_data["change_reason"],
                 by=request.user,
@@ -220,7 +219,9 @@ def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "Split the claim in two.")
+            claim.refresh_from_db()
+            numbers = ", ".join(f"#{c.pk}" for c in created)
+            messages.success(request, f"Split {_named(claim)} into {len(created) + 1} claims: it and {numbers}.")
             return redirect("article_detail", pk=claim.article_id)
     status = 409 if conflict else 400 if form.errors else 200
     return render(
@@ -236,10 +237,13 @@ def claim_merge(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotAllowed("Only the article's author may merge its claims.")
     form = MergeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why you are merging these claims.")
+        messages.error(request, f"Say why you are merging {_named(claim)}.")
         return redirect("article_detail", pk=claim.article_id)
+    merged = _named(claim)
+    into_previous = form.cleaned_data["direction"] == "previous"
+    merge = merge_with_previous if into_previous else merge_with_next
     try:
-        merge_with_next(
+        kept = merge(
             claim,
             expected_version=form.cleaned_data["expected_version"],
             reason=form.cleaned_data["change_reason"],
@@ -248,7 +252,10 @@ def claim_merge(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Merged the claim with the next one.")
+        if into_previous:
+            messages.success(request, f"Merged {merged} into the previous claim, {_named(kept)} (now v{kept.version}).")
+        else:
+            messages.success(request, f"Merged the claim with the next one: {_named(kept)} is now v{kept.version}.")
     return redirect("article_detail", pk=claim.article_id)
 
 

@@ -1,10 +1,12 @@
-"""A working day in a real browser: the inbox, search and archiving a mistaken import.
+"""A working day in a real browser: the inbox, search, archiving a mistaken import, fixing a split.
 
 Each step checks what the person sees, runs axe-core (no serious or critical violations),
 checks nothing is wider than the window and saves a screenshot, at 1280 and at 390 px.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -84,3 +86,60 @@ def test_it_walks_the_inbox_search_and_archive(journey: Journey, author: User, r
     journey.check(page, "article-list-after-archive")
     both_widths(journey, "alice", f"/articles/{junk.pk}/", "archived-article")
     assert Article.objects.get(pk=junk.pk).is_archived
+
+
+def test_it_splits_at_the_cursor_merges_back_and_refuses_text_with_a_file(
+    journey: Journey, author: User, tmp_path: Path
+) -> None:
+    base = journey.base
+    article = import_text(author, "Hydration\n\nWater is most of the body.\n\nCoffee counts towards fluid intake.\n")
+    first = first_claim(article).revise(
+        text="Water is most of the body. Thirst lags behind need. Older adults feel it later.",
+        expected_version=1,
+        reason="The whole paragraph",
+        by=author,
+    )
+
+    # Two split points at once, each put at the cursor by the button.
+    page = journey.open_as("alice")
+    page.goto(f"{base}/claims/{first.pk}/split/")
+    box = page.get_by_label("The claim, with a split point where each new claim starts")
+    for sentence in ("Thirst lags", "Older adults"):
+        at = box.input_value().index(sentence)
+        box.evaluate("(el, at) => el.setSelectionRange(at, at)", at)
+        page.get_by_role("button", name="Split here").click()
+    assert box.input_value() == (
+        "Water is most of the body.\n---\nThirst lags behind need.\n---\nOlder adults feel it later."
+    )
+    page.get_by_label("Why split it?").fill("Three facts")
+    journey.check(page, "split-at-the-cursor")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Split", exact=True).click()
+    expect(page.get_by_text(f"Split claim #{first.pk} “Water is most of the body.” into 3 claims")).to_be_visible()
+    expect(page.locator("li.claim")).to_have_count(4)
+    journey.check(page, "article-after-split")
+
+    # The third part goes back into the second: merged with the previous claim.
+    third = article.claims.get(text="Older adults feel it later.")
+    item = page.locator(f"#claim-{third.pk}")
+    item.get_by_text("Merge with previous").click()
+    item.get_by_label("Why merge it into the previous claim?").fill("One thought")
+    with page.expect_navigation():
+        item.get_by_role("button", name="Merge").click()
+    expect(
+        page.get_by_text(f"Merged claim #{third.pk} “Older adults feel it later.” into the previous claim")
+    ).to_be_visible()
+    expect(page.locator("li.claim")).to_have_count(3)
+    journey.check(page, "article-after-merge-with-previous")
+    both_widths(journey, "alice", f"/claims/{first.pk}/split/", "split-form")
+
+    # Text pasted and a file chosen: refused, with the reason, nothing imported.
+    upload = tmp_path / "sleep.txt"
+    upload.write_text("Sleep\n\nSleep helps memory (Walker, 2017).\n")
+    page.goto(f"{base}/articles/import/")
+    page.get_by_label("Paste the article").fill("Diet\n\nOlive oil helps.\n")
+    page.get_by_label("…or upload a file (.txt, .md, .html)").set_input_files(str(upload))
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("You pasted text and chose a file")).to_be_visible()
+    journey.check(page, "import-text-and-file-refused")
+    assert not Article.objects.filter(title__in=["Diet", "Sleep"]).exists()
