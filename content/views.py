@@ -192,7 +192,10 @@ def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("article_detail", pk=claim.article_id)
     status = 409 if conflict else 400 if form.errors else 200
     return render(
-        request, "content/claim_edit.html", {"claim": claim, "form": form, "conflict": conflict}, status=status
+        request,
+        "content/claim_edit.html",
+        {"claim": claim, "form": form, "conflict": conflict, "feedback": claim.latest_feedback()},
+        status=status,
     )
 
 

@@ -418,6 +418,17 @@ class Claim(models.Model):
         self.refresh_from_db()
         return claim
 
+    def latest_feedback(self) -> Any:
+        """The newest review that sent this claim back (changes requested or rejected), or None.
+
+        What the author revises against: its note and nuance tags (with their required
+        wording), its reviewer and the version it judged. Read by name: content never imports review.
+        """
+        reviews = apps.get_model("review", "Review").objects.filter(
+            claim_id=self.pk, decision__in=["request_changes", "reject"]
+        )
+        return reviews.select_related("reviewer").prefetch_related("nuance_tags").order_by("-created_at", "-pk").first()
+
     def opened_in_review(self) -> bool:
         """Has a reviewer started on this submission: opened its review page, or reviewed this version this round?
 
