@@ -12,7 +12,7 @@ from django.test import Client
 
 from content.models import Claim
 from tests import review_helpers
-from tests.conftest import client_for
+from tests.conftest import client_for, first_claim, import_text, numbered_text
 from tests.review_helpers import approve, request_changes
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,23 @@ def test_it_keeps_the_anchor_path_off_the_integrity_page_when_the_anchor_is_unre
     html = client.get("/compliance/integrity/").content.decode()
     assert "cannot be read" in html
     assert str(tmp_path) not in html and "anchor-is-a-folder" not in html
+
+
+# --- the compliance timeline reads as a record -----------------------------------------------
+
+
+def test_it_names_the_reviewer_and_the_nuance_tags_in_the_timeline(
+    claim: Claim, reviewer: User, compliance: User, tags: dict[str, Any]
+) -> None:
+    tag = tags["needs-population-qualifier"]
+    approve(claim, reviewer, tags=[tag])
+    html = client_for(compliance).get("/compliance/", {"type": "review"}).content.decode()
+    assert f"Bob Reviewer (#{reviewer.pk})" in html
+    assert f"{tag.name} (#{tag.pk})" in html
+
+
+def test_it_names_the_cited_works_in_the_timeline(author: User, compliance: User) -> None:
+    cited = first_claim(import_text(author, numbered_text(1)))
+    html = client_for(compliance).get("/compliance/", {"claim": cited.pk}).content.decode()
+    [ref] = cited.citations.all()
+    assert f"{ref.label} (#{ref.pk})" in html

@@ -49,6 +49,9 @@ def test_it_walks_the_inbox_search_and_archive(journey: Journey, author: User, r
 
     # The author sees the notice in the header, reads it in the inbox and opens the claim.
     page = journey.open_as("alice")
+    # Any console error from here on (a missing favicon is one) fails the walk.
+    console_errors: list[str] = []
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
     inbox = page.get_by_role("link", name="Inbox 1 unread")
     expect(inbox).to_be_visible()
     journey.check(page, "home-with-unread")
@@ -60,6 +63,14 @@ def test_it_walks_the_inbox_search_and_archive(journey: Journey, author: User, r
         page.get_by_role("button", name="Open").click()
     assert page.url == f"{base}/claims/{coffee.pk}/"
     expect(page.get_by_role("link", name="Inbox", exact=True)).to_be_visible()
+
+    # Revising, she has the reviewer's note beside the text.
+    page.goto(f"{base}/claims/{coffee.pk}/edit/")
+    expect(page.get_by_role("complementary", name="The reviewer's latest note")).to_contain_text(
+        "Say how late in the day, and for whom."
+    )
+    journey.check(page, "edit-with-the-reviewers-note")
+    both_widths(journey, "alice", f"/claims/{coffee.pk}/edit/", "edit-with-the-reviewers-note")
 
     # She searches for the claim by a word of it, narrowed to claims sent back to her.
     page.get_by_role("link", name="Search").click()
@@ -86,6 +97,7 @@ def test_it_walks_the_inbox_search_and_archive(journey: Journey, author: User, r
     journey.check(page, "article-list-after-archive")
     both_widths(journey, "alice", f"/articles/{junk.pk}/", "archived-article")
     assert Article.objects.get(pk=junk.pk).is_archived
+    assert console_errors == []
 
 
 def test_it_splits_at_the_cursor_merges_back_and_refuses_text_with_a_file(
