@@ -8,14 +8,20 @@ without the values a real deployment must set.
 import copy
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -26,9 +32,9 @@ def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
-    if value.lower() in {"1", "true", "yes", "on"}:
+    if value.lower() in TRUE_WORDS:
         return True
-    if value.lower() in {"0", "false", "no", "off"}:
+    if value.lower() in FALSE_WORDS:
         return False
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
 
@@ -165,6 +171,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "content.context_processors.roles",
+                "review.inbox.context.unread",
             ],
         },
     },
@@ -328,8 +335,101 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def email_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The EMAIL_* settings from the environment: EMAIL_URL, else EMAIL_HOST and its companions.
+
+    EMAIL_URL is `smtp://user:password@host:587?tls=1` (STARTTLS), `smtps://...` (TLS from
+    the first byte, port 465), `console://`, `file:///a/folder` or `locmem://`; user and
+    password are percent-decoded. Without either, mail is printed to the console (development).
+    """
+    url = environ.get("EMAIL_URL", "")
+    if url:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        query = {k.lower(): v for k, v in parse_qsl(parts.query)}
+        if scheme in {"smtp", "smtps"}:
+            if not parts.hostname:
+                raise ImproperlyConfigured("EMAIL_URL needs a host, e.g. smtp://user:password@mail.example.org:587")
+            ssl = scheme == "smtps" or query.get("ssl", "") in TRUE_WORDS
+            try:
+                port = parts.port or (465 if ssl else 25)
+            except ValueError:
+                raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {url.rsplit('@', 1)[-1]!r}") from None
+            return {
+                "EMAIL_BACKEND": EMAIL_BACKENDS["smtp"],
+                "EMAIL_HOST": parts.hostname,
+                "EMAIL_PORT": port,
+                "EMAIL_HOST_USER": unquote(parts.username or ""),
+                "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+                "EMAIL_USE_SSL": ssl,
+                "EMAIL_USE_TLS": not ssl and query.get("tls", "") in TRUE_WORDS,
+            }
+        if scheme == "file":
+            if not parts.path:
+                raise ImproperlyConfigured("EMAIL_URL file:// needs a folder, e.g. file:///var/lib/vetted/mail")
+            return {"EMAIL_BACKEND": EMAIL_BACKENDS["file"], "EMAIL_FILE_PATH": unquote(parts.path)}
+        if scheme in {"console", "locmem", "dummy"}:
+            return {"EMAIL_BACKEND": EMAIL_BACKENDS[scheme]}
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must start smtp://, smtps://, file://, console:// or locmem://, not {scheme}://"
+        )
+    host = environ.get("EMAIL_HOST", "")
+    if host:
+        ssl = _bool_from(environ, "EMAIL_USE_SSL", False)
+        tls = _bool_from(environ, "EMAIL_USE_TLS", not ssl)
+        given_port = environ.get("EMAIL_PORT", "")
+        if given_port and not given_port.isdigit():
+            raise ImproperlyConfigured(f"EMAIL_PORT must be an integer, got {given_port!r}")
+        return {
+            "EMAIL_BACKEND": EMAIL_BACKENDS["smtp"],
+            "EMAIL_HOST": host,
+            "EMAIL_PORT": int(given_port) if given_port else (465 if ssl else 587 if tls else 25),
+            "EMAIL_HOST_USER": environ.get("EMAIL_HOST_USER", ""),
+            "EMAIL_HOST_PASSWORD": environ.get("EMAIL_HOST_PASSWORD", ""),
+            "EMAIL_USE_SSL": ssl,
+            "EMAIL_USE_TLS": tls,
+        }
+    # A named backend on its own (EMAIL_BACKEND=...filebased.EmailBackend with EMAIL_FILE_PATH).
+    chosen: dict[str, Any] = {"EMAIL_BACKEND": environ.get("EMAIL_BACKEND") or EMAIL_BACKENDS["console"]}
+    if environ.get("EMAIL_FILE_PATH"):
+        chosen["EMAIL_FILE_PATH"] = environ["EMAIL_FILE_PATH"]
+    return chosen
+
+
+def _bool_from(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    value = environ.get(name, "").lower()
+    if not value:
+        return default
+    if value in TRUE_WORDS | FALSE_WORDS:
+        return value in TRUE_WORDS
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+_email = email_settings(os.environ)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# A mail server that does not answer must not hold a worker for ever.
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10)
+# The file backend (development): one file per message in this folder.
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "vetted@localhost")
+# Where the links in e-mails point: this site's address as people reach it.
+SITE_URL = env_str("SITE_URL", f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://localhost:8000").rstrip("/")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -352,7 +452,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Vetted API",
     "DESCRIPTION": "Claims, versions, reviews and publications of health content.",
     "VERSION": "1",
-    "ENUM_NAME_OVERRIDES": {"ArticleFormatEnum": "content.models.ArticleFormat.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "ArticleFormatEnum": "content.models.ArticleFormat.choices",
+        "NotificationKindEnum": "review.models.NotificationKind.choices",
+    },
     # Swagger UI from our own static files, not a CDN: the Content-Security-Policy
     # allows scripts from 'self' only.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -397,8 +500,6 @@ VETTED_FOUR_EYES_PUBLICATION = env_bool("VETTED_FOUR_EYES_PUBLICATION", True)
 VETTED_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 # A review assignment is due this many working days after it is made, unless it says otherwise.
 VETTED_ASSIGNMENT_DAYS = env_int("VETTED_ASSIGNMENT_DAYS", 5)
-# Where people reach this install, for links in e-mails (no trailing slash).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Reminders before a live publication's approval falls due: these many days before, then daily
 # from the last of them to the due date (`manage.py send_reminders`, from cron or with --every).
 VETTED_REMINDER_DAYS = sorted(

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import URLPattern, include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -50,14 +51,24 @@ def _admin_password_change(request: HttpRequest) -> HttpResponseBase:
 
 admin_password_change = admin.site.admin_view(_admin_password_change)
 
+
+def favicon(request: HttpRequest) -> HttpResponseBase:
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin, a JSON response).
+    # Resolved per request: in production the hashed name exists only after collectstatic.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("", include("review.urls")),
     path("", include("content.urls")),
     path("", include("review.publishing.urls")),
     path("", include("review.audit.urls")),
     path("", include("review.library.urls")),  # triage and the claims library: pages and API
     path("", include("review.discussion.urls")),  # comments on the words and suggested wording
+    path("", include("review.inbox.urls")),  # everyone's notifications: pages and API
+    path("", include("content.search.urls")),  # search across articles and claims: page and API
     path("accounts/", include(account_patterns(password_reset=settings.PASSWORD_RESET_ENABLED))),
     path("admin/password_change/", admin_password_change, name="admin_password_change"),
     path("admin/", admin.site.urls),

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from content import diffing, flagging, importing
 from content.bulk import NewClaim, create_claim, create_claims
-from content.exceptions import DuplicateImport, InvalidTransition, NotAllowed
+from content.exceptions import DuplicateImport, InvalidTransition, NotAllowed, StaleVersion
 from content.governance import save_as
 from content.importing import ImportRejected, ParsedArticle, ParsedCitation, ParsedClaim
 from content.locking import lock_chain
@@ -438,22 +438,40 @@ def split_claim(claim: Claim, *, first: str, second: str, expected_version: int,
     errors = {name: "This part of the split cannot be empty." for name, part in parts.items() if not part.strip()}
     if errors:
         raise ValidationError(errors)
+    return split_claim_into(claim, [first, second], expected_version=expected_version, reason=reason, by=by)[0]
+
+
+def split_claim_into(claim: Claim, parts: Sequence[str], *, expected_version: int, reason: str, by: Any) -> list[Claim]:
+    """Split one claim in several: `claim` keeps the first part (a new version), a new claim follows for each other.
+
+    1. Every part must have words, and there must be two at least (400).
+    2. Lock the chain, then the article (claim order), revise `claim` (optimistic lock: 409 if stale).
+    3. Move the later claims down, then create the new ones in order, each citing what `claim` cites.
+    Returns the new claims.
+    """
+    if len(parts) < 2:
+        raise ValidationError({"text": "Put a split point where each new claim starts."})
+    if any(not part.strip() for part in parts):
+        raise ValidationError({"text": "Every part of the split needs words: two split points are side by side."})
     with transaction.atomic():
         lock_chain()
         _lock_article(claim)
-        claim.revise(text=first, expected_version=expected_version, reason=reason, by=by)
-        _shift_after(claim, 1, by)
-        return create_claim(
-            article=claim.article,
-            section=claim.section,
-            position=claim.position + 1,
-            text=second.strip(),
-            citations=list(claim.citations.all()),
-            author=by,
-            reason=f"Split from claim #{claim.pk}: {reason.strip()}",
-            # The second half's words are the split version's: so are its contributors.
-            derived_from=[(claim.pk, expected_version)],
-        )
+        claim.revise(text=parts[0].strip(), expected_version=expected_version, reason=reason, by=by)
+        _shift_after(claim, len(parts) - 1, by)
+        return [
+            create_claim(
+                article=claim.article,
+                section=claim.section,
+                position=claim.position + offset,
+                text=part.strip(),
+                citations=list(claim.citations.all()),
+                author=by,
+                reason=f"Split from claim #{claim.pk}: {reason.strip()}",
+                # Each part's words are the split version's: so are its contributors.
+                derived_from=[(claim.pk, expected_version)],
+            )
+            for offset, part in enumerate(parts[1:], start=1)
+        ]
 
 
 def merge_with_next(claim: Claim, *, expected_version: int, reason: str, by: Any) -> Claim:
@@ -490,3 +508,28 @@ def merge_with_next(claim: Claim, *, expected_version: int, reason: str, by: Any
         nxt.retire(by=by, reason=f"Merged into claim #{claim.pk}: {reason.strip()}")
     claim.refresh_from_db()
     return claim
+
+
+def merge_with_previous(claim: Claim, *, expected_version: int, reason: str, by: Any) -> Claim:
+    """Merge `claim` into the previous live claim of its article (a new version of that one); `claim` is retired.
+
+    `expected_version` is `claim`'s, checked under the locks; the previous claim's text is
+    read under them too, so the merge joins what is stored now. Returns the previous claim.
+    """
+    with transaction.atomic():
+        lock_chain()
+        _lock_article(claim)
+        current = Claim.objects.select_for_update().get(pk=claim.pk)
+        if current.version != expected_version:
+            raise StaleVersion(current, expected_version)
+        if current.status == ClaimStatus.IN_REVIEW:
+            raise InvalidTransition("merge", current.status)
+        previous = (
+            Claim.objects.live()
+            .filter(article_id=current.article_id, position__lt=current.position)
+            .order_by("-position")
+            .first()
+        )
+        if previous is None:
+            raise ValidationError({"claim": "This is the first claim of the article; there is nothing before it."})
+        return merge_with_next(previous, expected_version=previous.version, reason=reason, by=by)

@@ -161,7 +161,7 @@ class ArticleSerializer(serializers.ModelSerializer[Article]):
 
     class Meta:
         model = Article
-        fields = ["id", "title", "slug", "format", "owner", "created_at", "sections", "claims"]
+        fields = ["id", "title", "slug", "format", "owner", "created_at", "archived_at", "sections", "claims"]
         read_only_fields = fields
 
     @extend_schema(responses=ClaimSerializer(many=True))
@@ -457,6 +457,34 @@ class ClaimRetire(APIView):
         data.is_valid(raise_exception=True)
         claim.retire(by=request.user, reason=data.validated_data["reason"])
         return Response(ClaimSerializer(Claim.objects.for_list().get(pk=pk)).data)
+
+
+class ArchiveSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500, help_text="Why the article is put away; kept in its history.")
+
+
+class ArticleArchive(APIView):
+    @extend_schema(
+        summary="Archive an article",
+        description=(
+            "Puts away an article none of whose claims was ever submitted (an import made by mistake): "
+            "its live claims are retired, it leaves the article list, its history stays."
+        ),
+        request=ArchiveSerializer,
+        responses={
+            200: ArticleSerializer,
+            400: OpenApiResponse(description="No reason given."),
+            403: OpenApiResponse(description="Not the article's author."),
+            404: OpenApiResponse(description="No such article, or not one you may read."),
+            409: OpenApiResponse(RefusalSerializer, description="Already archived, or a claim of it was submitted."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        article = get_article_for_user(request.user, pk)
+        data = ArchiveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        article.archive(by=request.user, reason=data.validated_data["reason"])
+        return Response(ArticleSerializer(article_queryset(Article.objects.filter(pk=pk)).get()).data)
 
 
 class ClaimRecall(APIView):

@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 class InvalidTransition(Exception):
     """The object is in the wrong state for this action (HTTP 409)."""
 
-    def __init__(self, action: str, status: str, why: str = "") -> None:
+    def __init__(self, action: str, status: str, why: str = "", *, subject: str = "a claim") -> None:
         self.action = action
         self.status = status
         # `why` names what blocks the move when the status alone does not (e.g. a reviewer opened it).
-        message = f"Cannot {action.replace('_', ' ')} a claim that is {status.replace('_', ' ')}"
+        message = f"Cannot {action.replace('_', ' ')} {subject} that is {status.replace('_', ' ')}"
         super().__init__(f"{message}: {why}." if why else f"{message}.")
 
 

@@ -30,6 +30,11 @@ class ImportForm(forms.Form):
         data = super().clean() or {}
         upload = data.get("upload")
         filename = ""
+        if upload and (data.get("text") or "").strip():
+            # Which one was meant cannot be guessed; importing either would surprise someone.
+            raise forms.ValidationError(
+                "You pasted text and chose a file: import one at a time. Clear the text box or remove the file."
+            )
         if upload:
             if upload.size > settings.VETTED_IMPORT_MAX_BYTES:
                 raise forms.ValidationError(f"File is larger than 2 MB ({upload.size} bytes).")
@@ -58,9 +63,32 @@ class ReviseForm(forms.Form):
     )
 
 
+# A line holding only this marks where a new claim starts, in the split form's one text box.
+SPLIT_MARK = "---"
+
+
+def split_parts(text: str) -> list[str]:
+    """The parts of a claim's text between split points (lines of just SPLIT_MARK), as typed."""
+    parts: list[str] = []
+    current: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.strip() == SPLIT_MARK:
+            parts.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    parts.append("\n".join(current))
+    return parts
+
+
 class SplitForm(forms.Form):
-    first = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="This claim keeps")
-    second = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="New claim after it")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "data-split": SPLIT_MARK}),
+        strip=False,
+        label="The claim, with a split point where each new claim starts",
+        help_text=f"A split point is a line of just {SPLIT_MARK}; “Split here” puts one at the cursor. "
+        "Several split points make several claims.",
+    )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     change_reason = forms.CharField(max_length=500, label="Why split it?")
 
@@ -68,6 +96,8 @@ class SplitForm(forms.Form):
 class MergeForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     change_reason = forms.CharField(max_length=500, label="Why merge it with the next claim?")
+    # Which neighbour: the next claim is merged into this one, or this one into the previous.
+    direction = forms.ChoiceField(choices=[("next", "next"), ("previous", "previous")], required=False)
 
 
 class RetireForm(forms.Form):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db import connections
+from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
 from content import flagging, library
 from content.models import ClaimVersion
+from content.search import install_fts_index
 
 
 @receiver(post_save, sender=ClaimVersion, dispatch_uid="vetted_triage_new_version")
@@ -23,3 +25,10 @@ def triage_new_version(sender: Any, instance: ClaimVersion, created: bool, raw: 
     flagging.record_flags(instance)
     library.record_wording(instance)
     library.queue_matching(instance)
+
+
+@receiver(post_migrate, dispatch_uid="vetted_search_index")
+def _install_search_index(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    # After content's own migrations: a table rebuilt by one of them lost its index triggers.
+    if getattr(sender, "label", None) == "content":
+        install_fts_index(connections[using])

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from content import diffing, flagging
-from content.actions import import_article, merge_with_next, split_claim
+from content.actions import import_article, merge_with_next, merge_with_previous, split_claim_into
 from content.exceptions import DuplicateImport, NotAllowed, StaleVersion
-from content.forms import ImportForm, MergeForm, RenameForm, RetireForm, ReviseForm, SplitForm
+from content.forms import ImportForm, MergeForm, RenameForm, RetireForm, ReviseForm, SplitForm, split_parts
 from content.import_jobs import runs_in_background, start_import
 from content.importing import ImportRejected
 from content.models import Claim, ClaimStatus, FlagCode, ImportJob
@@ -26,8 +26,11 @@ from content.roles import can_edit_article, can_edit_claim, can_import
 @require_GET
 @login_required
 def article_list(request: HttpRequest) -> HttpResponse:
+    # Archived articles (imports put away before review) only when asked for.
+    archived = request.GET.get("archived") == "1"
     articles = (
         visible_articles(request.user)
+        .filter(archived_at__isnull=not archived)
         .select_related("owner")
         .annotate(
             claim_count=Count("claims", filter=~Q(claims__status=ClaimStatus.RETIRED)),
@@ -36,7 +39,11 @@ def article_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-created_at")
     )
-    return render(request, "content/article_list.html", {"articles": articles, "can_import": can_import(request.user)})
+    return render(
+        request,
+        "content/article_list.html",
+        {"articles": articles, "can_import": can_import(request.user), "archived": archived},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -98,6 +105,11 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections,
             "counts": [(s, counts.get(s.value, 0)) for s in ClaimStatus if counts.get(s.value)],
             "can_edit": can_edit_article(request.user, article),
+            # Offered while every claim is a draft (or retired); Article.archive also refuses one
+            # whose claims were submitted and recalled, which the counts cannot tell.
+            "can_archive": can_edit_article(request.user, article)
+            and not article.is_archived
+            and set(counts) <= {ClaimStatus.DRAFT, ClaimStatus.RETIRED},
             # An article-level rule, raised on the claims it concerns: shown once, above them.
             "harms_omitted": any(getattr(c, "has_flag", False) for section in sections for c in section.claims.all()),
         },
@@ -121,6 +133,25 @@ def article_rename(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Renamed the article.")
     return redirect("article_detail", pk=pk)
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+@require_POST
+@login_required
+def article_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_article_for_user(request.user, pk)
+    if not can_edit_article(request.user, article):
+        raise NotAllowed("Only the article's author may archive it.")
+    form = ArchiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Say why you are archiving “{article.title}”.")
+        return redirect("article_detail", pk=pk)
+    article.archive(by=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, f"Archived “{article.title}” and retired its claims; its history stays.")
+    return redirect("article_list")
 
 
 @require_POST
@@ -175,7 +206,10 @@ def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("article_detail", pk=claim.article_id)
     status = 409 if conflict else 400 if form.errors else 200
     return render(
-        request, "content/claim_edit.html", {"claim": claim, "form": form, "conflict": conflict}, status=status
+        request,
+        "content/claim_edit.html",
+        {"claim": claim, "form": form, "conflict": conflict, "feedback": claim.latest_feedback()},
+        status=status,
     )
 
 
@@ -185,14 +219,13 @@ def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk)
     if not can_edit_claim(request.user, claim):
         raise NotAllowed("Only the article's author may split its claims.")
-    form: forms.Form = SplitForm(request.POST or None, initial={"first": claim.text, "expected_version": claim.version})
+    form: forms.Form = SplitForm(request.POST or None, initial={"text": claim.text, "expected_version": claim.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            split_claim(
+            created = split_claim_into(
                 claim,
-                first=form.cleaned_data["first"],
-                second=form.cleaned_data["second"],
+                split_parts(form.cleaned_data["text"]),
                 expected_version=form.cleaned_data["expected_version"],
                 reason=form.cleaned_data["change_reason"],
                 by=request.user,
@@ -203,7 +236,9 @@ def claim_split(request: HttpRequest, pk: int) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "Split the claim in two.")
+            claim.refresh_from_db()
+            numbers = ", ".join(f"#{c.pk}" for c in created)
+            messages.success(request, f"Split {_named(claim)} into {len(created) + 1} claims: it and {numbers}.")
             return redirect("article_detail", pk=claim.article_id)
     status = 409 if conflict else 400 if form.errors else 200
     return render(
@@ -219,10 +254,13 @@ def claim_merge(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotAllowed("Only the article's author may merge its claims.")
     form = MergeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why you are merging these claims.")
+        messages.error(request, f"Say why you are merging {_named(claim)}.")
         return redirect("article_detail", pk=claim.article_id)
+    merged = _named(claim)
+    into_previous = form.cleaned_data["direction"] == "previous"
+    merge = merge_with_previous if into_previous else merge_with_next
     try:
-        merge_with_next(
+        kept = merge(
             claim,
             expected_version=form.cleaned_data["expected_version"],
             reason=form.cleaned_data["change_reason"],
@@ -231,7 +269,10 @@ def claim_merge(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Merged the claim with the next one.")
+        if into_previous:
+            messages.success(request, f"Merged {merged} into the previous claim, {_named(kept)} (now v{kept.version}).")
+        else:
+            messages.success(request, f"Merged the claim with the next one: {_named(kept)} is now v{kept.version}.")
     return redirect("article_detail", pk=claim.article_id)
 
 

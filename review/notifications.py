@@ -1,4 +1,7 @@
-"""E-mail notices about reviews, delivered in the background by django-tasks.
+"""Notices about reviews, delivered in the background by django-tasks: in the inbox and by e-mail.
+
+Every notice is a Notification in each recipient's inbox and one e-mail to those of them
+with an address, the same text in both; the e-mail ends with a link to the thing it is about.
 
 - A recorded review tells the claim's author and the article's owner what the
   reviewer decided, with the grade, the tags (and their required wording) and
@@ -25,11 +28,31 @@ from django_tasks import task
 
 from content.models import Claim, Reference
 from content.roles import PUBLISHER
-from review.models import Publication, Review
+from review.models import NotificationKind, Publication, Review, notify
 
 
 def _name(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
+
+
+def deliver(
+    recipients: list[Any],
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    link: str,
+    claim: Claim | None = None,
+    article: Any = None,
+) -> int:
+    """Put the notice in each active recipient's inbox and mail it to those with an address; mails sent."""
+    notes = notify(recipients, kind=kind, subject=subject, text=body, link=link, claim=claim, article=article)
+    emails = sorted({n.recipient.email for n in notes if n.recipient.email})
+    if not emails:
+        return 0
+    return send_mail(
+        subject, f"{body}\nOpen it in Vetted: {settings.SITE_URL}{link}\n", settings.DEFAULT_FROM_EMAIL, emails
+    )
 
 
 @task()
@@ -41,9 +64,6 @@ def send_review_notice(review_id: int) -> int:
         .get(pk=review_id)
     )
     claim = review.claim
-    recipients = sorted({u.email for u in (claim.author, claim.article.owner) if u.email})
-    if not recipients:
-        return 0
     tags = "".join(f"\n- {t.name}" for t in review.nuance_tags.all())
     wording = "".join(f"\n- {w}" for w in review.signed_wording)
     signature = getattr(review, "signature", None)
@@ -68,7 +88,15 @@ def send_review_notice(review_id: int) -> int:
         f"Claim (version {review.version}):\n{claim.text if claim.version == review.version else '(since revised)'}\n"
     )
     subject = f"[Vetted] {review.get_decision_display()}: claim #{claim.pk} v{review.version}"
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return deliver(
+        [claim.author, claim.article.owner],
+        kind=NotificationKind.DECISION if review.decision == "approve" else NotificationKind.SENT_BACK,
+        subject=subject,
+        body=body,
+        link=reverse("claim_detail", args=[claim.pk]),
+        claim=claim,
+        article=claim.article,
+    )
 
 
 @task()
@@ -78,12 +106,11 @@ def send_resubmission_notice(claim_id: int, version: int) -> int:
     earlier = list(
         Review.objects.filter(claim=claim, version__lt=version).select_related("reviewer").order_by("created_at")
     )
-    last_note: dict[str, Review] = {}
+    last_note: dict[int, Review] = {}
     for review in earlier:
-        if review.reviewer.email and review.reviewer.is_active:
-            last_note[review.reviewer.email] = review
+        last_note[review.reviewer_id] = review
     sent = 0
-    for email, review in sorted(last_note.items()):
+    for _, review in sorted(last_note.items()):
         body = (
             f"Claim #{claim.pk} in “{claim.article.title}” is back for review at version {version}; "
             f"you reviewed version {review.version} ({review.get_decision_display().lower()}).\n\n"
@@ -91,7 +118,15 @@ def send_resubmission_notice(claim_id: int, version: int) -> int:
             f"Version {version}:\n{claim.text}\n"
         )
         subject = f"[Vetted] Revised for review: claim #{claim.pk} v{version}"
-        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        sent += deliver(
+            [review.reviewer],
+            kind=NotificationKind.RESUBMITTED,
+            subject=subject,
+            body=body,
+            link=reverse("claim_review", args=[claim.pk]),
+            claim=claim,
+            article=claim.article,
+        )
     return sent
 
 
@@ -123,21 +158,23 @@ def send_retraction_notice(reference_id: int, claim_ids: list[int]) -> int:
     app_label, codename = PUBLISHER.split(".")
     perm = {"permissions__codename": codename, "permissions__content_type__app_label": app_label}
     publishers = Q(**{f"groups__{k}": v for k, v in perm.items()}) | Q(**{f"user_{k}": v for k, v in perm.items()})
-    people = get_user_model().objects.filter(Q(pk__in=signers) | publishers, is_active=True).exclude(email="")
-    recipients = sorted(
-        {u.email for u in people}
-        | {c.article.owner.email for c in claims if c.article.owner.email and c.article.owner.is_active}
-    )
-    if not recipients or not claims:
+    people = list(get_user_model().objects.filter(Q(pk__in=signers) | publishers, is_active=True).distinct())
+    if not claims:
         return 0
     body = (
         f"{reference.label} was marked {reference.get_status_display().lower()}: {reference.status_reason}\n\n"
         f"Every claim citing it is back in review and needs fresh signatures; earlier approvals no longer count.\n\n"
         + "\n".join(lines)
-        + f"\n\nThe work and its claims: {reverse('library_reference', args=[reference.pk])}\n"
+        + "\n"
     )
     subject = f"[Vetted] Cited work {reference.status}: {reference.label} ({len(claims)} claims)"
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return deliver(
+        people + [c.article.owner for c in claims],
+        kind=NotificationKind.RETRACTION,
+        subject=subject,
+        body=body,
+        link=reverse("library_reference", args=[reference.pk]),
+    )
 
 
 def review_recorded(review_id: int) -> None:

@@ -47,13 +47,15 @@ def edit(client: Client, claim: Claim, **data: Any) -> Any:
     return client.post(f"/claims/{claim.pk}/edit/", {**body, **data})
 
 
-def split(client: Client, claim: Claim, **data: Any) -> Any:
-    body = {
-        "first": "Water makes up about 60 percent of an adult's body weight.",
-        "second": "The figure comes from Popkin (2010).",
-        "expected_version": 1,
-        "change_reason": "Two facts",
-    }
+def split(
+    client: Client,
+    claim: Claim,
+    first: str = "Water makes up about 60 percent of an adult's body weight.",
+    second: str = "The figure comes from Popkin (2010).",
+    **data: Any,
+) -> Any:
+    """The split form: one text box, a split point (a line of just ---) between the two parts."""
+    body = {"text": f"{first}\n---\n{second}", "expected_version": 1, "change_reason": "Two facts"}
     return client.post(f"/claims/{claim.pk}/split/", {**body, **data})
 
 
@@ -581,7 +583,7 @@ def test_it_shows_an_article_in_a_fixed_number_of_queries(
 ) -> None:
     article = import_text(author, numbered_text(n))
     client = client_for(author)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):  # 12, and the header's unread count
         assert client.get(f"/articles/{article.pk}/").status_code == 200
 
 

@@ -223,6 +223,13 @@ class Article(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="articles")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Archived: put away by its author before anything of it went to review (an import
+    # made by mistake); kept, with its history, out of the lists.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    archive_reason = models.TextField(blank=True)
 
     history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
@@ -230,6 +237,13 @@ class Article(models.Model):
     class Meta:
         ordering = ["-created_at"]
         permissions = [("view_all_articles", "Can read every article")]
+        constraints = [
+            # An archived article always says who put it away and why.
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True) | (Q(archived_by__isnull=False) & ~Q(archive_reason="")),
+                name="article_archive_has_reason",
+            ),
+        ]
         indexes = [
             # "My articles": the author's home page lists their own, newest first.
             models.Index(fields=["owner", "-created_at"], name="article_owner_recent_idx"),
@@ -256,6 +270,47 @@ class Article(models.Model):
                 previous = article.title
                 article.title = title
                 save_as(article, by, f"{why} (was: {previous})"[:1000])
+        self.refresh_from_db()
+        return self
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def ever_submitted(self) -> bool:
+        """Has any claim of this article ever been sent to review (its history says so, recalls included)?"""
+        return Claim.history.filter(article_id=self.pk, status=ClaimStatus.IN_REVIEW).exists()
+
+    def archive(self, *, by: Any, reason: str) -> Article:
+        """Put away an article none of whose claims was ever submitted; its live claims are retired with it.
+
+        1. Validate the reason; lock the chain, then the article.
+        2. Refuse if already archived or ever submitted (409), or not the owner (403).
+        3. Retire each live claim (reason: the archive's), then stamp the article.
+        """
+        reason = reason.strip()
+        if not reason:
+            raise ValidationError({"reason": "Say why this article is archived."})
+        with transaction.atomic():
+            lock_chain()
+            article = Article.objects.select_for_update().get(pk=self.pk)
+            if article.archived_at is not None:
+                raise InvalidTransition("archive", "archived", subject="an article")
+            if not roles.can_edit_article(by, article):
+                raise NotAllowed("Only the article's author may archive it.")
+            if article.ever_submitted():
+                raise InvalidTransition(
+                    "archive",
+                    "under review",
+                    "a claim of it was submitted; retire its claims instead",
+                    subject="an article",
+                )
+            for claim in article.claims.live().order_by("position"):
+                claim.retire(by=by, reason=f"Article archived: {reason}")
+            article.archived_at = timezone.now()
+            article.archived_by = by
+            article.archive_reason = reason
+            save_as(article, by, reason)
         self.refresh_from_db()
         return self
 
@@ -420,6 +475,17 @@ class Claim(models.Model):
             transaction.on_commit(lambda: signals.claim_submitted.send(Claim, claim=claim, by=by))
         self.refresh_from_db()
         return claim
+
+    def latest_feedback(self) -> Any:
+        """The newest review that sent this claim back (changes requested or rejected), or None.
+
+        What the author revises against: its note and nuance tags (with their required
+        wording), its reviewer and the version it judged. Read by name: content never imports review.
+        """
+        reviews = apps.get_model("review", "Review").objects.filter(
+            claim_id=self.pk, decision__in=["request_changes", "reject"]
+        )
+        return reviews.select_related("reviewer").prefetch_related("nuance_tags").order_by("-created_at", "-pk").first()
 
     def opened_in_review(self) -> bool:
         """Has a reviewer started on this submission: opened its review page, or reviewed this version this round?

@@ -76,6 +76,9 @@ def checkpoints() -> Iterator[dict[str, Any]]:
         handle = path.open(encoding="utf-8")
     except FileNotFoundError:
         return
+    except OSError as exc:
+        # The reason, never the path: this message reaches the integrity page.
+        raise AnchorError(f"The anchor log cannot be read: {exc.strerror}.") from None
     prev, last_id = "", 0
     with handle:
         for number, line in enumerate(handle, start=1):

@@ -26,6 +26,7 @@ from content.permissions import get_claim_for_user
 from content.roles import is_compliance
 from review import audit
 from review.audit import anchor
+from review.audit.names import named, names_for
 from review.models import AuditEvent, AuditVerification, Channel, Publication
 
 PAGE_SIZE = 50
@@ -64,10 +65,12 @@ class Entry:
 def entries(events: list[AuditEvent]) -> list[Entry]:
     """What each event changed, ready to render: long text changes as word diffs, signatures spelled out."""
     result = []
+    labels = names_for(events)  # one query per related model for the whole page
     for event in events:
         entry = Entry(event)
         for name, pair in (event.changes or {}).items():
             old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+            old, new = named(event, name, old, labels), named(event, name, new, labels)
             diff = None
             if isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > 40:
                 diff = diffing.word_diff(old, new)

@@ -5,6 +5,7 @@
 - `audit`: the chained audit events and verification runs.
 - `operations`: re-certification rounds, approval reminders and review assignments.
 - `discussion`: comment threads on a version's words and suggested wording.
+- `inbox`: in-app notifications.
 """
 
 from review.models.audit import AuditEvent, AuditVerification
@@ -22,6 +23,7 @@ from review.models.channels import (
     new_webhook_secret,
 )
 from review.models.discussion import Comment, CommentQuerySet, Suggestion, SuggestionStatus
+from review.models.inbox import Notification, NotificationKind, mark_all_read, notify
 from review.models.operations import (
     ApprovalReminder,
     Assignment,
@@ -83,6 +85,8 @@ __all__ = [
     "DeliveryStatus",
     "EvidenceGrade",
     "EvidenceType",
+    "Notification",
+    "NotificationKind",
     "NuanceTag",
     "Publication",
     "Recertification",
@@ -102,9 +106,11 @@ __all__ = [
     "Withdrawable",
     "hash_channel_key",
     "held_by_recertification",
+    "mark_all_read",
     "meaning_for",
     "needs_extra_signature",
     "new_webhook_secret",
+    "notify",
     "once_each",
     "serving_rounds",
     "signatures_required",
