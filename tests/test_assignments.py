@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from content.exceptions import InvalidTransition, NotAllowed
 from content.models import Claim
-from review.models import Assignment, AssignmentState, AuditEvent
+from review.models import Assignment, AssignmentState, AuditEvent, Notification
 from review.operations.assignments import accept, assign, escalate_overdue, handover
 from review.queue import queue_queryset
 from tests.conftest import client_for
@@ -149,6 +149,7 @@ def test_overdue_tasks_escalate_once_each_step(
         assert run(in_days(9)) == []
     assert [m.to for m in mail.outbox] == [[second_reviewer.email], [reviewer.email]]
     assert f"/claims/{task.claim_id}/review/" in mail.outbox[0].body
+    assert Notification.objects.filter(kind="assignment", recipient=reviewer).count() == 1  # the escalation
 
 
 def test_assignments_are_on_the_audit_chain(two: list[Claim], reviewer: User, second_reviewer: User) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from content.models import Claim
 from review.actions import record_review
-from review.models import DEFAULT_MEANING, ApprovalReminder, AuditEvent, Channel, Publication
+from review.models import DEFAULT_MEANING, ApprovalReminder, AuditEvent, Channel, Notification, Publication
 from review.operations.recertification import recertify
 from review.operations.reminders import current_slot, send_due_reminders
 from review.publishing.actions import publish_claim, withdraw_publication
@@ -85,6 +85,8 @@ def test_it_sends_each_slot_once_however_often_it_runs(live: Claim, reviewer: Us
     assert f"claim #{live.pk} version 1" in message.body
     assert f"/claims/{live.pk}/" in message.body
     assert "Website" in message.subject
+    # The same notice waits in each person's inbox, pointing at the claim.
+    assert Notification.objects.filter(kind="approval_due", claim=live).count() == 2
 
 
 def test_it_goes_on_to_the_next_slots_and_the_due_date(live: Claim, run: Run) -> None:

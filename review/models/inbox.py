@@ -24,6 +24,8 @@ class NotificationKind(models.TextChoices):
     SENT_BACK = "sent_back", "Claim sent back"
     RESUBMITTED = "resubmitted", "Revision waiting for review"
     RETRACTION = "retraction", "Cited work retracted or superseded"
+    APPROVAL_DUE = "approval_due", "Approval falling due"
+    ASSIGNMENT = "assignment", "Review assignment"
 
 
 class NotificationQuerySet(GovernedQuerySet["Notification"]):

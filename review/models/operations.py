@@ -116,7 +116,7 @@ class ApprovalReminder(models.Model):
     approved_at = models.DateTimeField(help_text="The approval whose expiry this reminder is about.")
     due = models.DateTimeField()
     slot = models.CharField(max_length=20, help_text='Days before the due date ("14d", "1d") or "due".')
-    recipients = models.TextField(help_text="The addresses it went to, one per line.")
+    recipients = models.TextField(help_text="The usernames of the people it went to, one per line.")
     sent_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()

@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -27,7 +26,8 @@ from content.exceptions import InvalidTransition, NotAllowed
 from content.locking import lock_chain
 from content.models import Article, Claim, ClaimStatus
 from content.roles import is_reviewer
-from review.models import Assignment, AssignmentState, Review
+from review.models import Assignment, AssignmentState, NotificationKind, Review
+from review.notifications import deliver
 
 ESCALATE_AFTER = timedelta(days=2)
 
@@ -207,14 +207,12 @@ def escalate_overdue(now: datetime | None = None) -> list[tuple[Assignment, str]
     return sent
 
 
-def _recipients(assignment: Assignment, event: str) -> list[str]:
+def _recipients(assignment: Assignment, event: str) -> list[Any]:
     if event == "escalated":
-        people = [assignment.assigned_by]
-    elif assignment.assignee is not None:
-        people = [assignment.assignee]
-    else:
-        people = list(assignment.group.user_set.filter(is_active=True)) if assignment.group else []
-    return sorted({u.email for u in people if u.email})
+        return [assignment.assigned_by]
+    if assignment.assignee is not None:
+        return [assignment.assignee]
+    return list(assignment.group.user_set.filter(is_active=True)) if assignment.group else []
 
 
 @task()
@@ -223,9 +221,6 @@ def send_assignment_notice(assignment_id: int, event: str) -> int:
     assignment = Assignment.objects.select_related("claim", "article", "assignee", "group", "assigned_by").get(
         pk=assignment_id
     )
-    recipients = _recipients(assignment, event)
-    if not recipients:
-        return 0
     if assignment.claim is not None:
         what, path = f"claim #{assignment.claim_id}", reverse("claim_review", args=[assignment.claim_id])
     else:
@@ -237,6 +232,12 @@ def send_assignment_notice(assignment_id: int, event: str) -> int:
         "overdue": f"The review of {what} was due on {assignment.due:%Y-%m-%d} and is still open.",
         "escalated": f"The review of {what} you assigned to {who} was due on {assignment.due:%Y-%m-%d}; it is open.",
     }
-    body = f"{lines.get(event, lines['assigned'])}\n\n{settings.SITE_URL}{path}\n"
-    subject = f"[Vetted] Review {event}: {what}, due {assignment.due:%Y-%m-%d}"
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return deliver(
+        _recipients(assignment, event),
+        kind=NotificationKind.ASSIGNMENT,
+        subject=f"[Vetted] Review {event}: {what}, due {assignment.due:%Y-%m-%d}",
+        body=lines.get(event, lines["assigned"]) + "\n",
+        link=path,
+        claim=assignment.claim,
+        article=assignment.article or (assignment.claim.article if assignment.claim else None),
+    )

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -24,7 +24,8 @@ from django.utils import timezone
 from django_tasks import task
 
 from content.locking import lock_chain
-from review.models import ApprovalReminder, Decision, Publication, Review
+from review.models import ApprovalReminder, Decision, NotificationKind, Publication, Review
+from review.notifications import deliver
 from review.publishing.feeds import DueItem, falling_due
 
 DAY = timedelta(days=1)
@@ -42,13 +43,13 @@ def current_slot(due: datetime, now: datetime, offsets: Sequence[int]) -> str | 
     return f"{min(reached)}d" if reached else None
 
 
-def recipients_for(pub: Publication) -> list[str]:
+def recipients_for(pub: Publication) -> list[Any]:
     """Who acts on a falling-due approval: the reviewers who approved the version, and its publisher."""
     signer_ids = Review.objects.filter(claim_id=pub.claim_id, version=pub.version, decision=Decision.APPROVE).values(
         "reviewer_id"
     )
     people = get_user_model().objects.filter(Q(pk__in=signer_ids) | Q(pk=pub.published_by_id), is_active=True)
-    return sorted({u.email for u in people if u.email})
+    return list(people.order_by("username"))
 
 
 def send_due_reminders(now: datetime | None = None) -> list[ApprovalReminder]:
@@ -80,7 +81,7 @@ def _record(item: DueItem, slot: str, now: datetime) -> ApprovalReminder | None:
         approved_at=item.approved_at,
         due=item.due,
         slot=slot,
-        recipients="\n".join(recipients_for(pub)),
+        recipients="\n".join(u.get_username() for u in recipients_for(pub)),
         sent_at=now,
     )
     reminder._change_reason = f"Reminder {slot}: approval due {item.due:%Y-%m-%d} on {pub.channel.name}"  # type: ignore[attr-defined]
@@ -96,23 +97,27 @@ def _record(item: DueItem, slot: str, now: datetime) -> ApprovalReminder | None:
 
 @task()
 def send_approval_reminder(reminder_id: int) -> int:
-    """The e-mail of one reminder, to the addresses recorded on it."""
+    """The reminder, in the inbox and by e-mail, of the people recorded on it."""
     reminder = ApprovalReminder.objects.select_related("publication__claim__article", "publication__channel").get(
         pk=reminder_id
     )
-    recipients = [line for line in reminder.recipients.splitlines() if line]
-    if not recipients:
-        return 0
+    people = list(get_user_model().objects.filter(username__in=reminder.recipients.splitlines()))
     pub = reminder.publication
     claim = pub.claim
     when = "has expired" if reminder.slot == "due" else f"expires on {reminder.due:%Y-%m-%d}"
-    link = f"{settings.SITE_URL}{reverse('claim_detail', args=[claim.pk])}"
     body = (
         f"The approval of claim #{claim.pk} version {pub.version} in “{claim.article.title}” on "
         f"{pub.channel.name} {when}"
         + (" and the channel no longer serves it" if reminder.slot == "due" else "")
-        + ".\n\nRe-certify it unchanged or revise it:\n"
-        + f"{link}\n\nDue list: {settings.SITE_URL}{reverse('publish_due')}\n"
+        + ".\n\nRe-certify it unchanged, or revise it, from the claim's page. "
+        + f"Everything falling due: {settings.SITE_URL}{reverse('publish_due')}\n"
     )
-    subject = f"[Vetted] Approval {when}: claim #{claim.pk} v{pub.version} on {pub.channel.name}"
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return deliver(
+        people,
+        kind=NotificationKind.APPROVAL_DUE,
+        subject=f"[Vetted] Approval {when}: claim #{claim.pk} v{pub.version} on {pub.channel.name}",
+        body=body,
+        link=reverse("claim_detail", args=[claim.pk]),
+        claim=claim,
+        article=claim.article,
+    )
