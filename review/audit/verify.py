@@ -10,7 +10,7 @@ from content.models import ClaimVersion, version_hash
 from review.audit.anchor import AnchorError, checkpoints
 from review.audit.chain import GENESIS, actor_or_system, compute_hash
 from review.audit.guards import governed_models, history_model
-from review.models import AuditEvent, AuditVerification, Signature
+from review.models import AuditEvent, AuditVerification, Rendition, Signature
 
 
 @dataclass
@@ -106,9 +106,10 @@ def _history_exists() -> bool:
 def broken_records() -> Iterator[str]:
     """Governed rows whose own seal or hash no longer matches what they hold, streamed.
 
-    Every signature's keyed seal (signer, claim, version, content hash, decision, meaning, time)
-    and every claim version's content hash, recomputed from its text and citations: an edit of
-    either table from outside the app (triggers dropped by the table owner) shows here.
+    Every signature's keyed seal (signer, claim, version, content hash, decision, meaning, time),
+    every claim version's content hash, recomputed from its text and citations, and every
+    rendition's bytes: an edit of these tables from outside the app (triggers dropped by the
+    table owner) shows here.
     """
     for signature in Signature.objects.select_related("review").order_by("pk").iterator(chunk_size=2000):
         if not signature.is_intact():
@@ -117,6 +118,24 @@ def broken_records() -> Iterator[str]:
     for cv in versions.iterator(chunk_size=2000):
         if version_hash(cv.text, cv.citations) != cv.content_hash:
             yield f"Claim #{cv.claim_id} version {cv.version} does not match its content hash: its text was altered."
+    yield from _broken_renditions()
+
+
+def _broken_renditions() -> Iterator[str]:
+    """Each rendition's bytes against its hashes, and its hashes against those its history row sealed."""
+    sealed = {
+        row["id"]: (row["text_sha256"], row["item_sha256"], row["html_sha256"])
+        for row in history_model(Rendition)
+        .objects.filter(history_type="+")
+        .values("id", "text_sha256", "item_sha256", "html_sha256")
+        .iterator(chunk_size=2000)
+    }
+    for rendition in Rendition.objects.order_by("pk").iterator(chunk_size=500):
+        if broken := rendition.broken_parts():
+            parts = ", ".join(broken)
+            yield f"Rendition #{rendition.pk} does not match its SHA-256 ({parts}): what it serves was altered."
+        elif sealed.get(rendition.pk) != (rendition.text_sha256, rendition.item_sha256, rendition.html_sha256):
+            yield f"Rendition #{rendition.pk} does not match the hashes its history sealed: it was rewritten."
 
 
 def run_verification(actor: Any = None) -> tuple[Verification, AuditVerification]:

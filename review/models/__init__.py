@@ -13,11 +13,13 @@ from review.models.channels import (
     ChannelToken,
     DeliveryStatus,
     Publication,
+    Rendition,
     WebhookDelivery,
     WebhookEndpoint,
     Withdrawable,
     hash_channel_key,
     new_webhook_secret,
+    sha256_of,
 )
 from review.models.reviews import (
     DEFAULT_MEANING,
@@ -68,6 +70,7 @@ __all__ = [
     "Publication",
     "Refusal",
     "RefusalKind",
+    "Rendition",
     "Review",
     "ReviewQuerySet",
     "ReviewRefused",
@@ -81,5 +84,6 @@ __all__ = [
     "needs_extra_signature",
     "new_webhook_secret",
     "serving_rounds",
+    "sha256_of",
     "signatures_required",
 ]

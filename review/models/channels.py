@@ -83,6 +83,59 @@ class Withdrawable(models.Model):
         save_as(self, by, reason)
 
 
+def sha256_of(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class Rendition(models.Model):
+    """The exact bytes a channel serves for a publication while it is live, each with its SHA-256.
+
+    Written when the version goes live (or its approval is renewed) and never changed: the table
+    is append-only in the database (review.audit.guards), its history row and audit event carry
+    the hashes, and the publication's own event names the rendition it serves. Feeds, the article
+    API and the public page send these bytes after checking the hash; "as of" recalls them.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The published text (Markdown) with the required wording the channel appends.
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64)
+    # The feed item, as the JSON text the feed and the article API embed unchanged.
+    item = models.TextField()
+    item_sha256 = models.CharField(max_length=64)
+    # The public page's fragment for the claim: its HTML and its provenance.
+    html = models.TextField()
+    html_sha256 = models.CharField(max_length=64)
+
+    # The bodies stay out of the history rows: the hashes there seal them, and the live table
+    # itself is append-only.
+    history = HistoricalRecords(excluded_fields=["text", "item", "html"])
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"rendition {self.pk} of claim {self.claim_id} v{self.version} on {self.channel_id}"
+
+    def seal(self) -> None:
+        self.text_sha256 = sha256_of(self.text)
+        self.item_sha256 = sha256_of(self.item)
+        self.html_sha256 = sha256_of(self.html)
+
+    PARTS = ("text", "item", "html")
+
+    def matches(self, part: str) -> bool:
+        """Whether the stored body of `part` (text, item or html) still has the hash sealed with it."""
+        return sha256_of(getattr(self, part)) == getattr(self, f"{part}_sha256")
+
+    def broken_parts(self) -> list[str]:
+        return [part for part in self.PARTS if not self.matches(part)]
+
+
 class Publication(Withdrawable):
     """A claim version pinned to a channel, by whom and when."""
 
@@ -100,6 +153,9 @@ class Publication(Withdrawable):
     withdrawn_for = models.ForeignKey(
         "content.Reference", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The bytes the channel serves for this publication now; each go-live or renewal points at a
+    # new one, so the publication's history says which rendition was live when.
+    rendition = models.ForeignKey(Rendition, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,13 +12,13 @@ from django.db.models import Q, QuerySet
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from content import markdown
 from content.models import Article, Claim, ClaimStatus
 from content.permissions import visible_claims
 from review.models import (
     ArticlePublication,
     Channel,
     Publication,
+    Rendition,
 )
 from review.publishing.facts import (
     VersionFacts,
@@ -34,10 +35,9 @@ from review.publishing.policy import (
     approved_at,
     check_policy,
     lowest_grade,
-    published_text,
-    required_wording,
     review_due,
 )
+from review.publishing.renditions import intact
 
 
 def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publication]:
@@ -52,59 +52,58 @@ def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publicati
     return (
         Publication.objects.filter(channel=channel, withdrawn_at__isnull=True, approved_at__gt=cutoff)
         .exclude(claim__in=retired)
-        .select_related("claim")
+        .select_related("claim", "rendition")
         .order_by("-published_at", "-id")
     )
 
 
 @dataclass
 class ServedClaim:
-    """One claim version as a channel serves it."""
+    """One claim version as a channel serves it: its rendition's bytes, and the facts behind them."""
 
     publication: Publication
+    rendition: Rendition
     facts: VersionFacts
     channel: Channel
-    text: str
     grade: str | None
-    wording: list[str]
     approved_at: datetime | None
     review_due: datetime | None
 
     @property
-    def html(self) -> str:
-        return markdown.render(self.text)
+    def text(self) -> str:
+        return self.rendition.text
+
+    @property
+    def item(self) -> str:
+        """The feed item JSON exactly as stored at publication."""
+        return self.rendition.item
+
+    @property
+    def html(self) -> SafeString:
+        # Safe: rendered at publication from content.markdown (sanitised with nh3) and an
+        # autoescaping template, then checked against its SHA-256 before it is served.
+        return mark_safe(self.rendition.html)  # noqa: S308
+
+    @property
+    def wording(self) -> list[str]:
+        return self.facts.required_wording
 
     @property
     def grade_label(self) -> str:
         return grade_label(self.grade)
 
     def as_json(self) -> dict[str, Any]:
-        """The feed item contract: keep these names exactly."""
-        pub = self.publication
-        return {
-            "claim": pub.claim_id,
-            "article": pub.claim.article_id,
-            "version": pub.version,
-            "text": self.text,
-            "html": self.html,
-            "evidence_grade": self.grade,
-            "required_wording": self.wording,
-            "approved_by": [
-                {"name": s.name, "signed_at": s.signed_at.isoformat()}
-                for s in sorted(self.facts.signers, key=lambda s: s.signed_at)
-            ],
-            "published_at": pub.published_at.isoformat(),
-            "review_due": self.review_due.isoformat() if self.review_due else None,
-            "content_hash": pub.content_hash,
-        }
+        """The feed item contract (its names are fixed by renditions.build)."""
+        return json.loads(self.rendition.item)  # type: ignore[no-any-return]
 
 
 def serve(publications: Iterable[Publication], channel: Channel, now: datetime) -> list[ServedClaim]:
     """Turn live publications into what the channel serves, re-checking each at read time.
 
-    Text comes from the pinned ClaimVersion, never from the claim (which may be a later draft).
-    A publication whose pinned hash no longer matches its version, or that no longer meets the
-    channel's policy (say the policy was tightened), is left out rather than served.
+    What is served is the publication's rendition, written when it went live, whose bytes must
+    still match their SHA-256. A publication whose rendition is missing or altered, whose pinned
+    hash no longer matches its version, or that no longer meets the channel's policy (say the
+    policy was tightened), is left out rather than served.
     """
     pubs = list(publications)
     facts = version_facts((p.claim_id, p.version) for p in pubs)
@@ -118,15 +117,17 @@ def serve(publications: Iterable[Publication], channel: Channel, now: datetime) 
             continue
         if check_policy(policy, vf.candidate(pub.claim), now, live=True):
             continue
+        if not intact(pub.rendition, publication=pub.pk):
+            continue
+        assert pub.rendition is not None  # intact() refuses a missing one
         approved = approved_at(vf.signers)
         served.append(
             ServedClaim(
                 publication=pub,
+                rendition=pub.rendition,
                 facts=vf,
                 channel=channel,
-                text=published_text(vf.text, vf.tags, channel.append_required_wording),
                 grade=lowest_grade(vf.grades),
-                wording=required_wording(vf.tags),
                 approved_at=approved,
                 review_due=review_due(approved, channel.review_interval_days),
             )
@@ -185,8 +186,8 @@ class ServedArticle:
         for section in self.sections:
             if section.heading:
                 parts.append(format_html("<h2>{}</h2>", section.heading))
-            # Safe: each claim's HTML comes from content.markdown.render (sanitised with nh3).
-            parts.extend(c.html for c in section.claims)
+            # Safe: each item's html was rendered by content.markdown.render (sanitised with nh3).
+            parts.extend(c.as_json()["html"] for c in section.claims)
         return mark_safe("\n".join(parts))  # noqa: S308
 
     def as_json(self) -> dict[str, Any]:
