@@ -600,6 +600,7 @@ class Command(BaseCommand):
         if claim.pk in publication_of:
             links = {**links, "channel_id": self.website.pk}
             pub = publication_of[claim.pk]
+            assert pub.rendition is not None  # _render gave every publication one
             why = f"Rendered claim {claim.pk} version {claim.version} for {self.website.name}"
             self._history(batch, pub.rendition, "+", self.publisher, why, links=links)
             why = f"Published version {claim.version}"
