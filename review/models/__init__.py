@@ -19,6 +19,7 @@ from review.models.channels import (
     Withdrawable,
     hash_channel_key,
     new_webhook_secret,
+    renditions_live_at,
     sha256_of,
 )
 from review.models.reviews import (
@@ -83,6 +84,7 @@ __all__ = [
     "meaning_for",
     "needs_extra_signature",
     "new_webhook_secret",
+    "renditions_live_at",
     "serving_rounds",
     "sha256_of",
     "signatures_required",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from simple_history.models import HistoricalRecords
 from content.governance import GovernedQuerySet, save_as
 from content.models import Claim
 from review.models.reviews import EvidenceGrade, NuanceTag
+
+logger = logging.getLogger(__name__)
 
 
 class Audience(models.TextChoices):
@@ -213,6 +216,41 @@ class ArticlePublication(Withdrawable):
 
     def __str__(self) -> str:
         return f"article {self.article_id} on {self.channel_id}"
+
+
+def renditions_live_at(channel: Channel, at: datetime) -> list[Rendition]:
+    """The renditions a channel's feed carried at `at`, in feed order, recalled from history.
+
+    A publication counts when its history row in force then was not withdrawn and its approval
+    had not expired under the channel's interval of that moment; what it served is the rendition
+    that row names. Read-time re-checks of the policy are not replayed: the result is the live
+    set as the records held it, with the bytes as they were sealed. A rendition whose bytes no
+    longer match their hash is left out and logged, as the live feed does.
+    """
+    policy = (
+        Channel.history.filter(id=channel.pk, history_date__lte=at)  # type: ignore[attr-defined]
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if policy is None or policy.history_type == "-":
+        return []
+    cutoff = at - timedelta(days=policy.review_interval_days)
+    live = (
+        Publication.history.as_of(at)  # type: ignore[attr-defined]
+        .filter(channel_id=channel.pk, withdrawn_at__isnull=True, approved_at__gt=cutoff, rendition__isnull=False)
+        .order_by("-published_at", "-id")
+        .values_list("rendition_id", flat=True)
+    )
+    ids = list(live)
+    found = Rendition.objects.in_bulk(ids)
+    served = []
+    for pk in ids:
+        rendition = found.get(pk)
+        if rendition is None or rendition.broken_parts():
+            logger.error("Rendition %s, live on %s at %s, is missing or altered: left out.", pk, channel.slug, at)
+            continue
+        served.append(rendition)
+    return served
 
 
 def hash_channel_key(key: str) -> str:

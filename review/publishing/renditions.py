@@ -8,6 +8,7 @@ what was sealed at publication, and "as of" can recall it byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.http import quote_etag
 
 from content import markdown
 from content.governance import save_as
@@ -108,6 +110,44 @@ def issue(pub: Publication, claim: Claim, facts: VersionFacts, channel: Channel,
     rendition = build(pub, claim, facts, channel, now)
     save_as(rendition, by, f"Rendered claim {claim.pk} version {pub.version} for {channel.name}")
     pub.rendition = rendition
+
+
+# How long a worker keeps an assembled feed page in the shared cache. A body is fixed by its ETag,
+# so a cached one is never stale; this only bounds the memory a page no one asks for holds.
+FEED_CACHE_SECONDS = 3600
+
+# Part of every feed ETag: change it when the envelope around the items changes.
+FEED_FORMAT = "feed-1"
+
+
+def feed_body(head: dict[str, Any], items: list[str]) -> str:
+    """A feed page as JSON text, the stored items embedded unchanged (so each is sent as sealed)."""
+    count, next_link, previous = head["count"], json.dumps(head["next"]), json.dumps(head["previous"])
+    return f'{{"count":{count},"next":{next_link},"previous":{previous},"items":[{",".join(items)}]}}'
+
+
+def feed_etag(channel: Channel, head: dict[str, Any], page: list[Publication]) -> str:
+    """A strong ETag for a feed page from what decides its bytes, computed without building them.
+
+    That is the channel's policy, the page's envelope, and per publication its rendition's hash
+    with the claim's approved version and status (which the read-time re-check looks at). The
+    live set itself comes from the query, so a withdrawal or an expiry changes the tag at once.
+    """
+    parts = [
+        FEED_FORMAT,
+        str(channel.pk),
+        channel.min_grade,
+        str(channel.signatures_required),
+        ",".join(sorted(t.slug for t in channel.blocking_tags.all())),
+        str(channel.max_length),
+        str(channel.review_interval_days),
+        str(channel.append_required_wording),
+        json.dumps(head, sort_keys=True),
+    ]
+    for pub in page:
+        digest = pub.rendition.item_sha256 if pub.rendition else ""
+        parts.append(f"{pub.pk}:{pub.rendition_id}:{digest}:{pub.claim.approved_version}:{pub.claim.status}")
+    return quote_etag(hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:40])
 
 
 def renew(pub: Publication, *, by: Any, now: datetime) -> None:
