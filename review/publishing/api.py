@@ -9,7 +9,6 @@ Write side: publishers publish a claim's last approved version or a whole articl
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,10 +21,9 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
-from django.utils.http import parse_etags, quote_etag
+from django.utils.http import quote_etag
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -63,9 +61,10 @@ from review.publishing.actions import (
     withdraw_article_publication,
     withdraw_publication,
 )
+from review.publishing.conditional import not_modified, revalidated
 from review.publishing.facts import channels_with_policy
-from review.publishing.feeds import servable_publications, serve, served_article
-from review.publishing.renditions import FEED_CACHE_SECONDS, feed_body, feed_etag
+from review.publishing.feeds import assemble, live_article, servable_publications, serve
+from review.publishing.renditions import FEED_CACHE_SECONDS, article_etag, feed_body, feed_etag
 
 # --- channel keys --------------------------------------------------------------------------------
 
@@ -135,22 +134,6 @@ class CanReadChannel(BasePermission):
         return can_see_publishing(request.user)
 
 
-def conditional(request: Request, data: dict[str, Any]) -> Response:
-    """Response with a content ETag; 304 when the client already has this exact body.
-
-    `no-cache` lets consumers keep a copy but makes them revalidate every time, so a withdrawal
-    or an expired approval disappears on their next request.
-    """
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
-    etag = quote_etag(hashlib.sha256(body).hexdigest()[:40])
-    offered = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
-    response = Response(status=status.HTTP_304_NOT_MODIFIED) if etag in offered or "*" in offered else Response(data)
-    response["ETag"] = etag
-    patch_cache_control(response, private=True, no_cache=True)
-    patch_vary_headers(response, ["Authorization", "Cookie"])
-    return response
-
-
 # --- read side -----------------------------------------------------------------------------------
 
 
@@ -214,34 +197,6 @@ _FEED_ITEM_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
     "review_due": serializers.DateTimeField(),
     "content_hash": serializers.CharField(),
 }
-
-
-def _offered_etags(request: Request) -> set[str]:
-    return {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
-
-
-def _revalidated(response: HttpResponse, etag: str, *, public: bool = False) -> HttpResponse:
-    """Headers every channel read carries: a strong ETag, and "store it, but ask again each time".
-
-    `max-age=0, must-revalidate` (plus `no-cache` for older caches) lets a CDN or a consumer keep
-    the body and revalidate it with If-None-Match on every request, so a withdrawal or an expiry
-    is seen by the next request while an unchanged feed costs a 304.
-    """
-    response["ETag"] = etag
-    if public:
-        patch_cache_control(response, public=True, max_age=0, must_revalidate=True, no_cache=True)
-    else:
-        patch_cache_control(response, private=True, max_age=0, must_revalidate=True, no_cache=True)
-        patch_vary_headers(response, ["Authorization", "Cookie"])
-    return response
-
-
-def not_modified(request: Request, etag: str, *, public: bool = False) -> HttpResponse | None:
-    """A 304 when the client already holds the body tagged `etag`, else None."""
-    offered = _offered_etags(request)
-    if etag in offered or "*" in offered:
-        return _revalidated(HttpResponse(status=status.HTTP_304_NOT_MODIFIED), etag, public=public)
-    return None
 
 
 def _json_bytes(body: str) -> HttpResponse:
@@ -317,7 +272,7 @@ class ChannelFeed(APIView):
         if body is None:
             body = feed_body(head, [served.item for served in serve(page, channel, now)])
             cache.set(key, body, FEED_CACHE_SECONDS)
-        return _revalidated(_json_bytes(body), etag)
+        return revalidated(_json_bytes(body), etag)
 
     def _as_of(self, request: Request, channel: Channel) -> HttpResponse:
         if not is_compliance(request.user):
@@ -326,7 +281,7 @@ class ChannelFeed(APIView):
         items = [r.item for r in renditions_live_at(channel, at)]
         body = feed_body({"count": len(items), "next": None, "previous": None}, items)
         etag = quote_etag(sha256_of(body)[:40])
-        return not_modified(request, etag) or _revalidated(_json_bytes(body), etag)
+        return not_modified(request, etag) or revalidated(_json_bytes(body), etag)
 
 
 @method_decorator(use_replica, name="get")
@@ -336,13 +291,33 @@ class ChannelArticle(APIView):
     authentication_classes = CHANNEL_READ_AUTH
     permission_classes = [CanReadChannel]
 
-    @extend_schema(responses={200: OpenApiResponse(description="The assembled article."), 404: None})
-    def get(self, request: Request, slug: str, article_id: int) -> Response:
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The assembled article."),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+            404: None,
+        }
+    )
+    def get(self, request: Request, slug: str, article_id: int) -> HttpResponse:
         channel = get_object_or_404(channels_with_policy(), slug=slug)
-        article = served_article(article_id, channel, timezone.now())
-        if article is None:
+        now = timezone.now()
+        live = live_article(article_id, channel, now)
+        if live is None or not live[1]:
             return Response({"detail": "This article is not live on this channel."}, status=status.HTTP_404_NOT_FOUND)
-        return conditional(request, article.as_json())
+        etag = article_etag("api", channel, *live)
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged
+        key = f"vetted:article:{etag}"
+        body = cache.get(key)
+        if body is None:
+            article = assemble(*live, channel, now)
+            if article is None:
+                return Response(
+                    {"detail": "This article is not live on this channel."}, status=status.HTTP_404_NOT_FOUND
+                )
+            body = json.dumps(article.as_json(), ensure_ascii=False, separators=(",", ":"))
+            cache.set(key, body, FEED_CACHE_SECONDS)
+        return revalidated(_json_bytes(body), etag)
 
 
 # --- write side ----------------------------------------------------------------------------------

@@ -205,11 +205,13 @@ class ServedArticle:
         }
 
 
-def served_article(article_id: int, channel: Channel, now: datetime) -> ServedArticle | None:
-    """The article as the channel serves it, or None when it is not live there.
+LiveArticle = tuple[ArticlePublication, list[Publication]]
 
-    Claims are assembled in article order from their live publications on this channel; a claim
-    withdrawn, retired or expired since is left out, never shown from an unapproved version.
+
+def live_article(article_id: int, channel: Channel, now: datetime) -> LiveArticle | None:
+    """The article's live publication on the channel and its claims' servable publications, or None.
+
+    Two queries, no bodies built: what an ETag is computed from before deciding to assemble.
     """
     ap = (
         ArticlePublication.objects.filter(article_id=article_id, channel=channel, withdrawn_at__isnull=True)
@@ -219,7 +221,12 @@ def served_article(article_id: int, channel: Channel, now: datetime) -> ServedAr
     if ap is None:
         return None
     pubs = servable_publications(channel, now).filter(claim__article_id=article_id).select_related("claim__section")
-    served = sorted(serve(pubs, channel, now), key=lambda c: c.publication.claim.position)
+    return ap, sorted(pubs, key=lambda p: p.claim.position)
+
+
+def assemble(ap: ArticlePublication, pubs: list[Publication], channel: Channel, now: datetime) -> ServedArticle | None:
+    """The article as the channel serves it from its live publications (see served_article)."""
+    served = serve(pubs, channel, now)
     if not served:
         return None
     sections: list[ServedSection] = []
@@ -231,6 +238,16 @@ def served_article(article_id: int, channel: Channel, now: datetime) -> ServedAr
             current = section.pk
         sections[-1].claims.append(claim)
     return ServedArticle(article=ap.article, channel=channel, publication=ap, sections=sections)
+
+
+def served_article(article_id: int, channel: Channel, now: datetime) -> ServedArticle | None:
+    """The article as the channel serves it, or None when it is not live there.
+
+    Claims are assembled in article order from their live publications on this channel; a claim
+    withdrawn, retired or expired since is left out, never shown from an unapproved version.
+    """
+    live = live_article(article_id, channel, now)
+    return assemble(*live, channel, now) if live else None
 
 
 @dataclass

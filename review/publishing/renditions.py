@@ -22,7 +22,7 @@ from content import markdown
 from content.governance import save_as
 from content.locking import lock_chain
 from content.models import Claim, Reference, cited_ids
-from review.models import Channel, Publication, Rendition
+from review.models import ArticlePublication, Channel, Publication, Rendition
 from review.publishing.facts import VersionFacts, grade_label, version_facts
 from review.publishing.policy import approved_at, lowest_grade, published_text, required_wording, review_due
 
@@ -126,15 +126,8 @@ def feed_body(head: dict[str, Any], items: list[str]) -> str:
     return f'{{"count":{count},"next":{next_link},"previous":{previous},"items":[{",".join(items)}]}}'
 
 
-def feed_etag(channel: Channel, head: dict[str, Any], page: list[Publication]) -> str:
-    """A strong ETag for a feed page from what decides its bytes, computed without building them.
-
-    That is the channel's policy, the page's envelope, and per publication its rendition's hash
-    with the claim's approved version and status (which the read-time re-check looks at). The
-    live set itself comes from the query, so a withdrawal or an expiry changes the tag at once.
-    """
-    parts = [
-        FEED_FORMAT,
+def _policy_parts(channel: Channel) -> list[str]:
+    return [
         str(channel.pk),
         channel.min_grade,
         str(channel.signatures_required),
@@ -142,12 +135,42 @@ def feed_etag(channel: Channel, head: dict[str, Any], page: list[Publication]) -
         str(channel.max_length),
         str(channel.review_interval_days),
         str(channel.append_required_wording),
-        json.dumps(head, sort_keys=True),
     ]
-    for pub in page:
-        digest = pub.rendition.item_sha256 if pub.rendition else ""
-        parts.append(f"{pub.pk}:{pub.rendition_id}:{digest}:{pub.claim.approved_version}:{pub.claim.status}")
+
+
+def _publication_part(pub: Publication) -> str:
+    rendition = pub.rendition
+    digests = f"{rendition.item_sha256}:{rendition.html_sha256}" if rendition else ""
+    return f"{pub.pk}:{pub.rendition_id}:{digests}:{pub.claim.approved_version}:{pub.claim.status}"
+
+
+def _etag(parts: list[str]) -> str:
     return quote_etag(hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:40])
+
+
+def article_etag(kind: str, channel: Channel, ap: ArticlePublication, pubs: list[Publication], *extra: str) -> str:
+    """A strong ETag for an assembled article (`kind`: its API JSON or its public page), without building it.
+
+    Beside what decides each claim's bytes (as for a feed), the article's own live publication,
+    its title and the section headings are in the page; `extra` is anything else the body holds
+    (the public page's own address).
+    """
+    parts = [FEED_FORMAT, kind, *_policy_parts(channel), str(ap.pk), ap.published_at.isoformat(), ap.article.title]
+    for pub in pubs:
+        section = pub.claim.section
+        parts.append(f"{_publication_part(pub)}:{pub.claim.position}:{section.pk}:{section.heading}")
+    return _etag([*parts, *extra])
+
+
+def feed_etag(channel: Channel, head: dict[str, Any], page: list[Publication]) -> str:
+    """A strong ETag for a feed page from what decides its bytes, computed without building them.
+
+    That is the channel's policy, the page's envelope, and per publication its rendition's hash
+    with the claim's approved version and status (which the read-time re-check looks at). The
+    live set itself comes from the query, so a withdrawal or an expiry changes the tag at once.
+    """
+    parts = [FEED_FORMAT, *_policy_parts(channel), json.dumps(head, sort_keys=True)]
+    return _etag([*parts, *(_publication_part(pub) for pub in page)])
 
 
 def renew(pub: Publication, *, by: Any, now: datetime) -> None:

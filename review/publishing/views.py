@@ -10,12 +10,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,15 +35,19 @@ from review.publishing.actions import (
     withdraw_article_publication,
     withdraw_publication,
 )
+from review.publishing.conditional import not_modified, revalidated
 from review.publishing.facts import channels_with_policy, offered_version, version_facts
 from review.publishing.feeds import (
+    ServedArticle,
     article_verdicts,
+    assemble,
     claim_verdicts,
     due_for_review,
+    live_article,
     servable_publications,
     serve,
-    served_article,
 )
+from review.publishing.renditions import FEED_CACHE_SECONDS, article_etag
 
 # The channel whose published articles anyone may read on this site, without logging in.
 PUBLIC_CHANNEL = "website"
@@ -260,17 +265,8 @@ def _json_ld(data: dict[str, Any]) -> SafeString:
     return mark_safe(escaped)  # noqa: S308
 
 
-@use_replica
-@require_GET
-def public_article(request: HttpRequest, pk: int) -> HttpResponse:
-    """The website's page for a published article: no login, only what the website channel serves."""
-    channel = Channel.objects.prefetch_related("blocking_tags").filter(slug=PUBLIC_CHANNEL).first()
-    if channel is None:
-        raise Http404("No website channel.")
-    article = served_article(pk, channel, timezone.now())
-    if article is None:
-        raise Http404("This article is not published.")
-    structured = {
+def _structured(request: HttpRequest, article: ServedArticle) -> dict[str, Any]:
+    return {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
         "name": article.article.title,
@@ -283,7 +279,35 @@ def public_article(request: HttpRequest, pk: int) -> HttpResponse:
             {ref.get("label", "") for claim in article.claims for ref in claim.facts.citations if ref.get("label")}
         ),
     }
-    response = render(request, "public/article.html", {"served": article, "json_ld": _json_ld(structured)})
-    # Revalidate on every visit: a withdrawal or expiry must not linger in caches.
-    patch_cache_control(response, public=True, no_cache=True)
-    return response
+
+
+@use_replica
+@require_GET
+def public_article(request: HttpRequest, pk: int) -> HttpResponse:
+    """The website's page for a published article: no login, only what the website channel serves.
+
+    The ETag comes from the live publications and their renditions before anything is rendered,
+    so a revalidation costs two queries; a page another worker rendered for the same ETag comes
+    from the shared cache. Caches may keep it but must revalidate on every visit, so a withdrawal
+    or an expiry never lingers.
+    """
+    channel = Channel.objects.prefetch_related("blocking_tags").filter(slug=PUBLIC_CHANNEL).first()
+    if channel is None:
+        raise Http404("No website channel.")
+    now = timezone.now()
+    live = live_article(pk, channel, now)
+    if live is None or not live[1]:
+        raise Http404("This article is not published.")
+    etag = article_etag("page", channel, *live, request.build_absolute_uri())
+    if (unchanged := not_modified(request, etag, public=True)) is not None:
+        return unchanged
+    key = f"vetted:public-page:{etag}"
+    page = cache.get(key)
+    if page is None:
+        article = assemble(*live, channel, now)
+        if article is None:
+            raise Http404("This article is not published.")
+        context = {"served": article, "json_ld": _json_ld(_structured(request, article))}
+        page = render_to_string("public/article.html", context, request=request)
+        cache.set(key, page, FEED_CACHE_SECONDS)
+    return revalidated(HttpResponse(page), etag, public=True)
