@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from content.models import Article, Claim, Reference
+from content.models import Article, Claim, Profile, Reference
 
 
 @admin.register(Claim)
@@ -35,3 +35,13 @@ class ArticleAdmin(SimpleHistoryAdmin):
 class ReferenceAdmin(SimpleHistoryAdmin):
     list_display = ["label", "authors", "year", "status"]
     search_fields = ["label", "authors", "title", "doi"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(SimpleHistoryAdmin):
+    """Credentials an administrator records for a reviewer; public pages show them with the name."""
+
+    list_display = ["user", "credentials"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "credentials"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

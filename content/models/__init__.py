@@ -31,6 +31,7 @@ from content.models.claims import (
     unstorable,
     version_hash,
 )
+from content.models.people import Profile, credentials_of
 
 __all__ = [
     "RETURNABLE",
@@ -49,11 +50,13 @@ __all__ = [
     "FlagCode",
     "FlagSeverity",
     "LibraryMatch",
+    "Profile",
     "Reference",
     "ReferenceStatus",
     "Section",
     "cited_ids",
     "content_hash",
+    "credentials_of",
     "default_approvals_needed",
     "source_fingerprint",
     "unstorable",

@@ -124,17 +124,17 @@ def broken_records() -> Iterator[str]:
 def _broken_renditions() -> Iterator[str]:
     """Each rendition's bytes against its hashes, and its hashes against those its history row sealed."""
     sealed = {
-        row["id"]: (row["text_sha256"], row["item_sha256"], row["html_sha256"])
+        row["id"]: tuple(row[f"{part}_sha256"] for part in Rendition.PARTS)
         for row in history_model(Rendition)
         .objects.filter(history_type="+")
-        .values("id", "text_sha256", "item_sha256", "html_sha256")
+        .values("id", *(f"{part}_sha256" for part in Rendition.PARTS))
         .iterator(chunk_size=2000)
     }
     for rendition in Rendition.objects.order_by("pk").iterator(chunk_size=500):
         if broken := rendition.broken_parts():
             parts = ", ".join(broken)
             yield f"Rendition #{rendition.pk} does not match its SHA-256 ({parts}): what it serves was altered."
-        elif sealed.get(rendition.pk) != (rendition.text_sha256, rendition.item_sha256, rendition.html_sha256):
+        elif sealed.get(rendition.pk) != tuple(getattr(rendition, f"{part}_sha256") for part in Rendition.PARTS):
             yield f"Rendition #{rendition.pk} does not match the hashes its history sealed: it was rewritten."
 
 

@@ -112,10 +112,14 @@ class Rendition(models.Model):
     # The public page's fragment for the claim: its HTML and its provenance.
     html = models.TextField()
     html_sha256 = models.CharField(max_length=64)
+    # Who vouched for it and on what evidence, as JSON the public page's schema.org data is made
+    # of: the signers with their credentials, the cited works in full, the review dates.
+    provenance = models.TextField()
+    provenance_sha256 = models.CharField(max_length=64)
 
     # The bodies stay out of the history rows: the hashes there seal them, and the live table
     # itself is append-only.
-    history = HistoricalRecords(excluded_fields=["text", "item", "html"])
+    history = HistoricalRecords(excluded_fields=["text", "item", "html", "provenance"])
     objects = GovernedQuerySet.as_manager()
 
     class Meta:
@@ -128,11 +132,12 @@ class Rendition(models.Model):
         self.text_sha256 = sha256_of(self.text)
         self.item_sha256 = sha256_of(self.item)
         self.html_sha256 = sha256_of(self.html)
+        self.provenance_sha256 = sha256_of(self.provenance)
 
-    PARTS = ("text", "item", "html")
+    PARTS = ("text", "item", "html", "provenance")
 
     def matches(self, part: str) -> bool:
-        """Whether the stored body of `part` (text, item or html) still has the hash sealed with it."""
+        """Whether the stored body of `part` (one of PARTS) still has the hash sealed with it."""
         return sha256_of(getattr(self, part)) == getattr(self, f"{part}_sha256")
 
     def broken_parts(self) -> list[str]:

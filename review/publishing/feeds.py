@@ -92,6 +92,11 @@ class ServedClaim:
     def grade_label(self) -> str:
         return grade_label(self.grade)
 
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Signers with credentials, cited works and review dates, as sealed in the rendition."""
+        return json.loads(self.rendition.provenance)  # type: ignore[no-any-return]
+
     def as_json(self) -> dict[str, Any]:
         """The feed item contract (its names are fixed by renditions.build)."""
         return json.loads(self.rendition.item)  # type: ignore[no-any-return]
@@ -170,6 +175,24 @@ class ServedArticle:
                 if signer.name not in names:
                     names.append(signer.name)
         return names
+
+    @property
+    def credits(self) -> list[dict[str, str]]:
+        """Each reviewer once, with the credentials sealed in the renditions: who vouched for the page."""
+        seen: dict[str, dict[str, str]] = {}
+        for claim in self.claims:
+            for person in claim.provenance["reviewed_by"]:
+                seen.setdefault(person["name"], {"name": person["name"], "credentials": person["credentials"]})
+        return list(seen.values())
+
+    @property
+    def citations(self) -> list[dict[str, Any]]:
+        """Each cited work once, in the order the claims cite them."""
+        seen: dict[str, dict[str, Any]] = {}
+        for claim in self.claims:
+            for work in claim.provenance["citations"]:
+                seen.setdefault(work["doi"] or work["label"], work)
+        return list(seen.values())
 
     @property
     def text(self) -> str:

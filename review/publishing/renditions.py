@@ -1,9 +1,10 @@
 """Renditions: the exact bytes a channel serves for a publication, written once when it goes live.
 
-`issue` renders and stores them (text with the appended wording, the feed item JSON, the public
-page's HTML fragment with its provenance) inside the publishing transaction; the read side sends
-the stored bytes after `intact` has checked them against their SHA-256, so what a reader gets is
-what was sealed at publication, and "as of" can recall it byte for byte.
+`issue` renders and stores them inside the publishing transaction: the text with the appended
+wording, the feed item JSON, the public page's HTML fragment, and its provenance as JSON (signers
+with credentials, cited works, review dates). The read side sends the stored bytes after `intact`
+has checked them against their SHA-256, so what a reader gets is what was sealed at publication,
+and "as of" can recall it byte for byte.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils.http import quote_etag
 from content import markdown
 from content.governance import save_as
 from content.locking import lock_chain
-from content.models import Claim, Reference, cited_ids
+from content.models import Claim, Reference, cited_ids, credentials_of
 from review.models import ArticlePublication, Channel, Publication, Rendition
 from review.publishing.facts import VersionFacts, grade_label, version_facts
 from review.publishing.policy import approved_at, lowest_grade, published_text, required_wording, review_due
@@ -44,6 +45,7 @@ def _references(facts: VersionFacts) -> list[dict[str, Any]]:
             {
                 "label": cited.get("label", ""),
                 "title": work.title if work else "",
+                "journal": work.journal if work else "",
                 "authors": (work.authors if work else "") or cited.get("authors", ""),
                 "year": (work.year if work else None) or cited.get("year"),
                 "doi": work.doi if work else "",
@@ -74,6 +76,17 @@ def build(pub: Publication, claim: Claim, facts: VersionFacts, channel: Channel,
         "review_due": due.isoformat() if due else None,
         "content_hash": pub.content_hash,
     }
+    credentials = credentials_of({s.user_id for s in signers})
+    provenance = {
+        "reviewed_by": [
+            {"name": s.name, "credentials": credentials.get(s.user_id, ""), "signed_at": s.signed_at.isoformat()}
+            for s in signers
+        ],
+        "citations": _references(facts),
+        "evidence_grade": lowest_grade(facts.grades),
+        "last_reviewed": approved.isoformat() if approved else None,
+        "review_due": due.isoformat() if due else None,
+    }
     fragment = render_to_string(
         "public/claim_fragment.html",
         {
@@ -84,8 +97,8 @@ def build(pub: Publication, claim: Claim, facts: VersionFacts, channel: Channel,
             "grade_label": grade_label(lowest_grade(facts.grades)),
             "approved_at": approved,
             "review_due": due,
-            "signers": signers,
-            "references": _references(facts),
+            "reviewers": provenance["reviewed_by"],
+            "references": provenance["citations"],
         },
     )
     rendition = Rendition(
@@ -96,6 +109,7 @@ def build(pub: Publication, claim: Claim, facts: VersionFacts, channel: Channel,
         text=text,
         item=item_json(item),
         html=fragment,
+        provenance=item_json(provenance),
     )
     rendition.seal()
     return rendition
@@ -140,7 +154,7 @@ def _policy_parts(channel: Channel) -> list[str]:
 
 def _publication_part(pub: Publication) -> str:
     rendition = pub.rendition
-    digests = f"{rendition.item_sha256}:{rendition.html_sha256}" if rendition else ""
+    digests = ":".join(getattr(rendition, f"{part}_sha256") for part in Rendition.PARTS) if rendition else ""
     return f"{pub.pk}:{pub.rendition_id}:{digests}:{pub.claim.approved_version}:{pub.claim.status}"
 
 

@@ -26,7 +26,7 @@ from content.exceptions import NotAllowed
 from content.models import Claim, ClaimStatus
 from content.permissions import get_article_for_user, get_claim_for_user, visible_claims
 from content.roles import can_publish, can_see_publishing
-from review.models import Channel
+from review.models import Audience, Channel
 from review.permissions import get_article_publication_for_user, get_publication_for_user
 from review.publishing.actions import (
     PolicyRefused,
@@ -265,7 +265,34 @@ def _json_ld(data: dict[str, Any]) -> SafeString:
     return mark_safe(escaped)  # noqa: S308
 
 
+# schema.org's audience for each channel audience.
+MEDICAL_AUDIENCE: dict[str, str] = {Audience.PATIENT: "Patient", Audience.PROFESSIONAL: "Clinician"}
+
+
+def _creative_work(work: dict[str, Any]) -> dict[str, Any]:
+    """A cited work as a schema.org CreativeWork: title, authors, year, journal and DOI where known."""
+    node: dict[str, Any] = {"@type": "CreativeWork", "name": work["title"] or work["label"]}
+    if work["authors"]:
+        node["author"] = work["authors"]
+    if work["year"]:
+        node["datePublished"] = str(work["year"])
+    if work["journal"]:
+        node["isPartOf"] = {"@type": "Periodical", "name": work["journal"]}
+    if work["doi"]:
+        node["sameAs"] = f"https://doi.org/{work['doi']}"
+    elif work["url"]:
+        node["url"] = work["url"]
+    return node
+
+
 def _structured(request: HttpRequest, article: ServedArticle) -> dict[str, Any]:
+    """The page as schema.org MedicalWebPage JSON-LD, made of the provenance sealed in its renditions."""
+    reviewers = []
+    for person in article.credits:
+        node = {"@type": "Person", "name": person["name"]}
+        if person["credentials"]:
+            node["jobTitle"] = person["credentials"]
+        reviewers.append(node)
     return {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
@@ -274,10 +301,12 @@ def _structured(request: HttpRequest, article: ServedArticle) -> dict[str, Any]:
         "url": request.build_absolute_uri(),
         "datePublished": article.publication.published_at.date().isoformat(),
         "lastReviewed": article.last_reviewed.date().isoformat() if article.last_reviewed else None,
-        "reviewedBy": [{"@type": "Person", "name": name} for name in article.reviewers],
-        "citation": sorted(
-            {ref.get("label", "") for claim in article.claims for ref in claim.facts.citations if ref.get("label")}
-        ),
+        "reviewedBy": reviewers,
+        "medicalAudience": {
+            "@type": "MedicalAudience",
+            "audienceType": MEDICAL_AUDIENCE.get(article.channel.audience, "Patient"),
+        },
+        "citation": [_creative_work(work) for work in article.citations],
     }
 
 
