@@ -47,7 +47,7 @@ def structured(article: Article) -> dict[str, Any]:
 
 def test_it_cites_the_work_in_full_on_the_page(cited_article: Article) -> None:
     html = page(cited_article)
-    assert "<cite>Sleep and mood</cite>. The Lancet." in html
+    assert "Walker et al., 2017. Walker M, Stickgold R (2017). <cite>Sleep and mood</cite>. The Lancet." in html
     assert '<a href="https://doi.org/10.1000/walk" rel="noopener">doi:10.1000/walk</a>' in html
 
 
