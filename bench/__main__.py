@@ -184,12 +184,102 @@ def prepare_user_and_targets() -> dict[str, Any]:
     assert claim is not None, "no claims: the data set is empty"
     middle = AuditEvent.objects.order_by("id").values_list("at", flat=True)[AuditEvent.objects.count() // 2]
     return {
+        "public_article": public_article_target(user),
+        "channel_key": channel_key(user),
         "cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}",
         "article": article_id,
         "claim": claim.pk,
         "day": middle.date().isoformat(),
         "events": AuditEvent.objects.count(),
     }
+
+
+def public_article_target(user: Any) -> int | None:
+    """An article on the website channel, as the public page serves it: one whose claims are live there.
+
+    generate_load_data publishes claims one by one; the page needs the article's own publication
+    too, recorded here through save_as (so with history and an audit event) when none is live.
+    """
+    from content.governance import save_as
+    from review.models import ArticlePublication, Channel, Publication
+
+    website = Channel.objects.filter(slug="website").first()
+    live = Publication.objects.filter(channel=website, withdrawn_at__isnull=True)
+    article_id = live.order_by("claim__article_id").values_list("claim__article_id", flat=True).first()
+    if website is None or article_id is None:
+        return None
+    if not website.article_publications.filter(article_id=article_id, withdrawn_at__isnull=True).exists():
+        save_as(ArticlePublication(article_id=article_id, channel=website, published_by=user), user, "Benchmark page")
+    return int(article_id)
+
+
+def channel_key(user: Any) -> str:
+    """A consumer's key for the website feed: consumers read it with a key, not a staff session."""
+    from review.models import Channel, ChannelToken
+
+    website = Channel.objects.filter(slug="website").first()
+    return ChannelToken.issue(website, by=user, name="bench consumer")[1] if website else ""
+
+
+def serving(t: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, path, headers) of the patient-facing reads as their readers send them, beside a static file.
+
+    The feed as a consumer reads it (its channel key), the public page and the static file as a
+    patient's browser does (no session cookie).
+    """
+    key = {"Authorization": f"Channel {t['channel_key']}"}
+    rows = [("channel feed page (API, 50 items)", "/api/v1/channels/website/feed/", key)]
+    if t.get("public_article"):
+        rows.append(("public article page", f"/channels/website/articles/{t['public_article']}/", {}))
+    rows.append(("static file (WhiteNoise)", "/static/vetted.css", {}))
+    return rows
+
+
+SERVING_CLIENTS = env_int("BENCH_SERVING_CLIENTS", 4)
+SERVING_REQUESTS = env_int("BENCH_SERVING_REQUESTS", 400)
+
+
+def measure_serving(port: int, t: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Requests/s and p50 with BENCH_SERVING_CLIENTS concurrent clients, each page then its 304.
+
+    Every request opens a fresh loopback connection, as `get` does, for the static file too, so
+    the three rows differ only in what the app does.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    out: dict[str, dict[str, Any]] = {}
+
+    def run(name: str, path: str, headers: dict[str, str]) -> None:
+        for _ in range(WARMUP):
+            get(port, path, "", headers=headers)
+
+        def one(_: int) -> tuple[int, float]:
+            status, _size, seconds = get(port, path, "", headers=headers)
+            return status, seconds * 1000
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(SERVING_CLIENTS) as pool:
+            results = list(pool.map(one, range(SERVING_REQUESTS)))
+        wall = time.perf_counter() - started
+        times = sorted(ms for _, ms in results)
+        out[name] = {
+            "path": path,
+            "status": sorted({status for status, _ in results}),
+            "requests_per_s": round(len(results) / wall, 1),
+            "p50_ms": round(statistics.median(times), 2),
+        }
+        row = out[name]
+        print(f"  {name:<40} {row['requests_per_s']:>8} req/s  p50 {row['p50_ms']:>7} ms  {row['status']}")
+
+    for name, path, headers in serving(t):
+        run(name, path, headers)
+        if not path.startswith("/static/"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", path, headers={"Host": "127.0.0.1", **headers})
+            etag = conn.getresponse().getheader("ETag") or ""
+            conn.close()
+            run(f"{name}, 304", path, {**headers, "If-None-Match": etag})
+    return out
 
 
 def pages(t: dict[str, Any]) -> list[tuple[str, str, str | None]]:
@@ -262,11 +352,13 @@ def vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
-def get(port: int, path: str, cookie: str, sink: bool = False) -> tuple[int, int, float]:
+def get(
+    port: int, path: str, cookie: str, sink: bool = False, headers: dict[str, str] | None = None
+) -> tuple[int, int, float]:
     """(status, bytes, seconds) of one GET over a fresh loopback connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     started = time.perf_counter()
-    conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+    conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1", **(headers or {})})
     response = conn.getresponse()
     size = 0
     while chunk := response.read(1 << 16):
@@ -569,6 +661,8 @@ def main() -> None:
     try:
         print(f"gunicorn (2 workers) on 127.0.0.1:{port}; {REQUESTS} requests per page after {WARMUP} warm-up")
         results["pages"] = measure_pages(port, targets)
+        print(f"patient-facing reads, {SERVING_CLIENTS} concurrent clients, {SERVING_REQUESTS} requests each row")
+        results["serving"] = measure_serving(port, targets)
     finally:
         stop_gunicorn(proc)
     # Fresh workers for the export: VmHWM is a lifetime peak, so after the pages it would
@@ -594,6 +688,9 @@ def main() -> None:
     for name, row in results["pages"].items():
         base = results["pages"][row["baseline"]]["p50_ms"] if row["baseline"] else ""
         print(f"| {name} | {row['p50_ms']} | {row['p95_ms']} | {base} |")
+    print("\n| patient-facing read | requests/s | p50 ms |\n| --- | ---: | ---: |")
+    for name, row in results["serving"].items():
+        print(f"| {name} | {row['requests_per_s']} | {row['p50_ms']} |")
     e = results["export"]
     print(
         f"\nexport: {e['rows']} rows in {e['seconds']} s = {e['rows_per_s']} rows/s "

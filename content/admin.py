@@ -5,7 +5,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from content.evidence import CORRECTABLE, correct_reference, guarding_claims
-from content.models import Article, Claim, Reference
+from content.models import Article, Claim, Profile, Reference
 
 
 @admin.register(Claim)
@@ -94,3 +94,13 @@ class ReferenceAdmin(SimpleHistoryAdmin):
             original = Reference.objects.get(pk=obj.pk)
             correct_reference(original, changes=changes, reason=form.cleaned_data["correction_reason"], by=request.user)
             obj.refresh_from_db()
+
+
+@admin.register(Profile)
+class ProfileAdmin(SimpleHistoryAdmin):
+    """Credentials an administrator records for a reviewer; public pages show them with the name."""
+
+    list_display = ["user", "credentials"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "credentials"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from content.exceptions import InvalidTransition, NotAllowed
@@ -293,6 +294,12 @@ def _write_review(*, claim: Claim, reviewer: Any, submitted: ReviewInput) -> Rev
     return review
 
 
+# Sent as a new approval renews a live publication, before the publication is saved, with
+# `publication`, `by` and `now`: publishing renders what the channel serves from now on (the
+# approval's date and signers changed) and points the publication at it.
+publication_renewed = Signal()
+
+
 def _renew_publications(claim: Claim, version: int, by: Any, signed_at: Any) -> None:
     """A new approving signature on a version already published moves its live publications' approval time.
 
@@ -302,9 +309,10 @@ def _renew_publications(claim: Claim, version: int, by: Any, signed_at: Any) -> 
     for pub in Publication.objects.filter(claim=claim, version=version, withdrawn_at__isnull=True):
         if pub.approved_at is None or pub.approved_at < signed_at:
             pub.approved_at = signed_at
+            publication_renewed.send(sender=Publication, publication=pub, by=by, now=signed_at)
             pub._history_user = by  # type: ignore[attr-defined]
             pub._change_reason = f"Version {version} approved again"  # type: ignore[attr-defined]
-            pub.save(update_fields=["approved_at"])
+            pub.save(update_fields=["approved_at", "rendition"])
 
 
 def intact_approvals(claim: Claim) -> int:

@@ -50,12 +50,9 @@ def website(db: None) -> Channel:
 
 
 def publish(claim: Claim, channel: Channel, by: User) -> Publication:
-    publication = Publication(
-        claim=claim, version=claim.version, content_hash=claim.content_hash, channel=channel, published_by=by
-    )
-    publication._history_user = by  # type: ignore[attr-defined]
-    publication.save()
-    return publication
+    from review.publishing.actions import publish_claim
+
+    return publish_claim(claim, channel, by=by)[0]
 
 
 def notes(actor: User, n: int) -> None:
@@ -276,7 +273,7 @@ def test_it_filters_api_events_by_article_and_channel(
     publish(signed, website, publisher)
     client = client_for(compliance)
     by_channel = client.get("/api/v1/audit/events/", {"channel": "website"}).json()["results"]
-    assert {e["type"] for e in by_channel} == {"channel.created", "publication.created"}
+    assert {e["type"] for e in by_channel} == {"channel.created", "rendition.created", "publication.created"}
     by_article = client.get("/api/v1/audit/events/", {"article": sample_article.pk, "type": "publication"}).json()
     assert [e["object_type"] for e in by_article["results"]] == ["publication"]
 

@@ -34,6 +34,7 @@ from content.models.claims import (
     version_hash,
 )
 from content.models.jobs import ImportJob, ImportJobStatus
+from content.models.people import Profile, credentials_of
 
 __all__ = [
     "RETURNABLE",
@@ -54,12 +55,14 @@ __all__ = [
     "ImportJob",
     "ImportJobStatus",
     "LibraryMatch",
+    "Profile",
     "Reference",
     "ReferenceStatus",
     "Section",
     "cited_ids",
     "content_hash",
     "contributors_of",
+    "credentials_of",
     "default_approvals_needed",
     "derivation",
     "source_fingerprint",

@@ -182,6 +182,7 @@ class Reference(models.Model):
     first_author = models.CharField(max_length=100, blank=True, editable=False)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     title = models.CharField(max_length=1000, blank=True)
+    journal = models.CharField(max_length=300, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
     pmid = models.CharField("PMID", max_length=20, blank=True)
     url = models.URLField(max_length=1000, blank=True)

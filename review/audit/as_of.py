@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Q
 
-from content.models import Article, Claim, ClaimVersion, Reference, Section
+from content.models import Article, Claim, Reference, Section
 from review.audit.chain import iso
 from review.audit.guards import history_model
-from review.models import Channel, Publication
+from review.models import Channel, Publication, renditions_live_at
 
 
 def _record_as_of(model: type[models.Model], pk: Any, at: datetime) -> Any:
@@ -74,27 +71,33 @@ def article_as_of(article_id: int, at: datetime) -> dict[str, Any] | None:
 
 
 def channel_feed_as_of(channel_id: int, at: datetime) -> dict[str, Any] | None:
-    """The claim versions a channel carried at `at` (published, not yet withdrawn), or None."""
+    """What a channel's feed served at `at`: the renditions live then, byte for byte, or None.
+
+    The same renditions the feed API answers `?as_of=` with (review.models.renditions_live_at),
+    so the page shows the text readers saw, appended wording included, not a rebuild of it.
+    """
     row = _record_as_of(Channel, channel_id, at)
     if row is None:
         return None
-    publications = list(
-        Publication.history.as_of(at)  # type: ignore[attr-defined]
-        .filter(channel_id=channel_id, withdrawn_at__isnull=True)
-        .order_by("-published_at")
-    )
-    texts: dict[tuple[int, int], str] = {}
-    if publications:
-        wanted = reduce(or_, [Q(claim_id=p.claim_id, version=p.version) for p in publications])
-        texts = {(v.claim_id, v.version): v.text for v in ClaimVersion.objects.filter(wanted)}
-    publishers = get_user_model()._default_manager.filter(pk__in={p.published_by_id for p in publications})
+    renditions = renditions_live_at(Channel(pk=channel_id), at)
+    publications = {
+        p.rendition_id: p
+        for p in Publication.history.as_of(at).filter(  # type: ignore[attr-defined]
+            rendition_id__in=[r.pk for r in renditions]
+        )
+    }
+    publishers = get_user_model()._default_manager.filter(pk__in={p.published_by_id for p in publications.values()})
     users = {u.pk: u for u in publishers}
-    items = [
-        {
-            "publication": p,
-            "text": texts.get((p.claim_id, p.version), ""),
-            "published_by": users.get(p.published_by_id),
-        }
-        for p in publications
-    ]
+    items = []
+    for rendition in renditions:
+        pub = publications.get(rendition.pk)
+        items.append(
+            {
+                "rendition": rendition,
+                "item": rendition.item,
+                "text": rendition.text,
+                "published_at": pub.published_at if pub else None,
+                "published_by": users.get(pub.published_by_id) if pub else None,
+            }
+        )
     return {"channel": row, "items": items}

@@ -1,6 +1,7 @@
 """Append-only in the database: which models are governed, and the triggers refusing UPDATE and DELETE.
 
-The triggers cover every history table of a governed model, ClaimVersion and the audit tables.
+The triggers cover every history table of a governed model, ClaimVersion, Rendition (the bytes a
+channel served) and the audit tables.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from simple_history.models import HistoricalChanges
 
 from content.governance import GovernedQuerySet
 from content.models import ClaimVersion
-from review.models import AuditEvent, AuditVerification
+from review.models import AuditEvent, AuditVerification, Rendition
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +43,15 @@ def history_model(model: type[models.Model]) -> Any:
 
 
 def append_only_tables() -> list[str]:
-    """History tables (rows and m2m rows) of the governed models, ClaimVersion and the audit tables."""
+    """History tables (rows and m2m rows) of the governed models, ClaimVersion, Rendition and the audit tables."""
     tables = [
         m._meta.db_table
         for label in GOVERNED_APPS
         for m in apps.get_app_config(label).get_models()
         if issubclass(m, HistoricalChanges)
     ]
-    tables += [ClaimVersion._meta.db_table, AuditEvent._meta.db_table, AuditVerification._meta.db_table]
+    tables += [ClaimVersion._meta.db_table, Rendition._meta.db_table]
+    tables += [AuditEvent._meta.db_table, AuditVerification._meta.db_table]
     return sorted(set(tables))
 
 

@@ -16,7 +16,7 @@ from review.audit.chain import GENESIS, actor_or_system, compute_hash
 from review.audit.events import record
 from review.audit.guards import governed_models, history_model
 from review.audit.rows import CHUNK, sealed_rows, sealed_tables
-from review.models import AuditEvent, AuditVerification, Signature, Suggestion
+from review.models import AuditEvent, AuditVerification, Rendition, Signature, Suggestion
 
 
 @dataclass
@@ -113,10 +113,10 @@ def broken_records() -> Iterator[str]:
     """Governed rows whose own seal or hash no longer matches what they hold, streamed.
 
     Every signature's keyed seal (signer, claim, version, content hash, decision, meaning, time),
-    every signed suggestion's seal and the hash its text was signed for, and every claim version's
-    content hash, recomputed from its text and citations: an edit of any of these tables from
-    outside the app (triggers dropped by the table owner) shows here. Then every history row and
-    version against the one event that sealed it (`unsealed_rows`).
+    every signed suggestion's seal and the hash its text was signed for, every claim version's
+    content hash, recomputed from its text and citations, and every rendition's bytes: an edit of
+    any of these tables from outside the app (triggers dropped by the table owner) shows here.
+    Then every history row and version against the one event that sealed it (`unsealed_rows`).
     """
     for signature in Signature.objects.select_related("review").order_by("pk").iterator(chunk_size=2000):
         if not signature.is_intact():
@@ -131,6 +131,7 @@ def broken_records() -> Iterator[str]:
     for cv in versions.iterator(chunk_size=2000):
         if version_hash(cv.text, cv.citations) != cv.content_hash:
             yield f"Claim #{cv.claim_id} version {cv.version} does not match its content hash: its text was altered."
+    yield from _broken_renditions()
     for object_type, table in sealed_tables():
         yield from unsealed_rows(object_type, table)
 
@@ -174,6 +175,23 @@ def _proposed_hash(suggestion: Suggestion) -> str:
     """The hash the suggested text has with the citations of the version it was made on."""
     cv = ClaimVersion.objects.filter(claim_id=suggestion.claim_id, version=suggestion.claim_version).first()
     return version_hash(suggestion.proposed_text, cv.citations if cv else [])
+
+
+def _broken_renditions() -> Iterator[str]:
+    """Each rendition's bytes against its hashes, and its hashes against those its history row sealed."""
+    sealed = {
+        row["id"]: tuple(row[f"{part}_sha256"] for part in Rendition.PARTS)
+        for row in history_model(Rendition)
+        .objects.filter(history_type="+")
+        .values("id", *(f"{part}_sha256" for part in Rendition.PARTS))
+        .iterator(chunk_size=2000)
+    }
+    for rendition in Rendition.objects.order_by("pk").iterator(chunk_size=500):
+        if broken := rendition.broken_parts():
+            parts = ", ".join(broken)
+            yield f"Rendition #{rendition.pk} does not match its SHA-256 ({parts}): what it serves was altered."
+        elif sealed.get(rendition.pk) != tuple(getattr(rendition, f"{part}_sha256") for part in Rendition.PARTS):
+            yield f"Rendition #{rendition.pk} does not match the hashes its history sealed: it was rewritten."
 
 
 def run_verification(actor: Any = None) -> tuple[Verification, AuditVerification]:

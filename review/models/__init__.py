@@ -16,11 +16,14 @@ from review.models.channels import (
     ChannelToken,
     DeliveryStatus,
     Publication,
+    Rendition,
     WebhookDelivery,
     WebhookEndpoint,
     Withdrawable,
     hash_channel_key,
     new_webhook_secret,
+    renditions_live_at,
+    sha256_of,
 )
 from review.models.discussion import Comment, CommentQuerySet, Suggestion, SuggestionStatus
 from review.models.inbox import Notification, NotificationKind, mark_all_read, notify
@@ -93,6 +96,7 @@ __all__ = [
     "RecertificationOutcome",
     "Refusal",
     "RefusalKind",
+    "Rendition",
     "Review",
     "ReviewQuerySet",
     "ReviewRefused",
@@ -112,7 +116,9 @@ __all__ = [
     "new_webhook_secret",
     "notify",
     "once_each",
+    "renditions_live_at",
     "serving_rounds",
+    "sha256_of",
     "signatures_required",
     "suggested_wording",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from simple_history.models import HistoricalRecords
 from content.governance import GovernedQuerySet, save_as
 from content.models import Claim
 from review.models.reviews import EvidenceGrade, NuanceTag
+
+logger = logging.getLogger(__name__)
 
 
 class Audience(models.TextChoices):
@@ -83,6 +86,64 @@ class Withdrawable(models.Model):
         save_as(self, by, reason)
 
 
+def sha256_of(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class Rendition(models.Model):
+    """The exact bytes a channel serves for a publication while it is live, each with its SHA-256.
+
+    Written when the version goes live (or its approval is renewed) and never changed: the table
+    is append-only in the database (review.audit.guards), its history row and audit event carry
+    the hashes, and the publication's own event names the rendition it serves. Feeds, the article
+    API and the public page send these bytes after checking the hash; "as of" recalls them.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The published text (Markdown) with the required wording the channel appends.
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64)
+    # The feed item, as the JSON text the feed and the article API embed unchanged.
+    item = models.TextField()
+    item_sha256 = models.CharField(max_length=64)
+    # The public page's fragment for the claim: its HTML and its provenance.
+    html = models.TextField()
+    html_sha256 = models.CharField(max_length=64)
+    # Who vouched for it and on what evidence, as JSON the public page's schema.org data is made
+    # of: the signers with their credentials, the cited works in full, the review dates.
+    provenance = models.TextField()
+    provenance_sha256 = models.CharField(max_length=64)
+
+    # The bodies stay out of the history rows: the hashes there seal them, and the live table
+    # itself is append-only.
+    history = HistoricalRecords(excluded_fields=["text", "item", "html", "provenance"])
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"rendition {self.pk} of claim {self.claim_id} v{self.version} on {self.channel_id}"
+
+    def seal(self) -> None:
+        self.text_sha256 = sha256_of(self.text)
+        self.item_sha256 = sha256_of(self.item)
+        self.html_sha256 = sha256_of(self.html)
+        self.provenance_sha256 = sha256_of(self.provenance)
+
+    PARTS = ("text", "item", "html", "provenance")
+
+    def matches(self, part: str) -> bool:
+        """Whether the stored body of `part` (one of PARTS) still has the hash sealed with it."""
+        return sha256_of(getattr(self, part)) == getattr(self, f"{part}_sha256")
+
+    def broken_parts(self) -> list[str]:
+        return [part for part in self.PARTS if not self.matches(part)]
+
+
 class Publication(Withdrawable):
     """A claim version pinned to a channel, by whom and when."""
 
@@ -100,6 +161,9 @@ class Publication(Withdrawable):
     withdrawn_for = models.ForeignKey(
         "content.Reference", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The bytes the channel serves for this publication now; each go-live or renewal points at a
+    # new one, so the publication's history says which rendition was live when.
+    rendition = models.ForeignKey(Rendition, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     history = HistoricalRecords()
     objects = GovernedQuerySet.as_manager()
@@ -173,6 +237,41 @@ class ArticlePublication(Withdrawable):
         if not self.pins_outline:
             return current
         return str(self.headings.get(str(section_id), ""))
+
+
+def renditions_live_at(channel: Channel, at: datetime) -> list[Rendition]:
+    """The renditions a channel's feed carried at `at`, in feed order, recalled from history.
+
+    A publication counts when its history row in force then was not withdrawn and its approval
+    had not expired under the channel's interval of that moment; what it served is the rendition
+    that row names. Read-time re-checks of the policy are not replayed: the result is the live
+    set as the records held it, with the bytes as they were sealed. A rendition whose bytes no
+    longer match their hash is left out and logged, as the live feed does.
+    """
+    policy = (
+        Channel.history.filter(id=channel.pk, history_date__lte=at)  # type: ignore[attr-defined]
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if policy is None or policy.history_type == "-":
+        return []
+    cutoff = at - timedelta(days=policy.review_interval_days)
+    live = (
+        Publication.history.as_of(at)  # type: ignore[attr-defined]
+        .filter(channel_id=channel.pk, withdrawn_at__isnull=True, approved_at__gt=cutoff, rendition__isnull=False)
+        .order_by("-published_at", "-id")
+        .values_list("rendition_id", flat=True)
+    )
+    ids = list(live)
+    found = Rendition.objects.in_bulk(ids)
+    served = []
+    for pk in ids:
+        rendition = found.get(pk)
+        if rendition is None or rendition.broken_parts():
+            logger.error("Rendition %s, live on %s at %s, is missing or altered: left out.", pk, channel.slug, at)
+            continue
+        served.append(rendition)
+    return served
 
 
 def hash_channel_key(key: str) -> str:

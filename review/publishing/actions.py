@@ -35,7 +35,7 @@ from review.models import (
     Publication,
     Withdrawable,
 )
-from review.publishing import webhooks
+from review.publishing import renditions, webhooks
 from review.publishing.facts import (
     VersionFacts,
     article_failures,
@@ -129,6 +129,7 @@ def _publish_version(
             approved_at=facts.approved_at,
         )
         why = f"Published version {facts.version} to {channel.name}"
+    renditions.issue(pub, claim, facts, channel, by=by, now=now)
     save_as(pub, by, why)
     webhooks.publication_event(pub, webhooks.PUBLISHED)
     return pub, True

@@ -9,19 +9,23 @@ Write side: publishers publish a claim's last approved version or a whole articl
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
-from django.utils.http import parse_etags, quote_etag
+from django.utils.http import quote_etag
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import (
@@ -40,8 +44,16 @@ from rest_framework.views import APIView
 from config.db_router import use_replica
 from content.exceptions import NotAllowed
 from content.permissions import get_article_for_user, get_claim_for_user
-from content.roles import can_see_publishing
-from review.models import ArticlePublication, Channel, ChannelToken, Publication, hash_channel_key
+from content.roles import can_see_publishing, is_compliance
+from review.models import (
+    ArticlePublication,
+    Channel,
+    ChannelToken,
+    Publication,
+    hash_channel_key,
+    renditions_live_at,
+    sha256_of,
+)
 from review.permissions import get_article_publication_for_user, get_publication_for_user
 from review.publishing.actions import (
     PolicyRefused,
@@ -51,9 +63,11 @@ from review.publishing.actions import (
     withdraw_article_publication,
     withdraw_publication,
 )
+from review.publishing.conditional import not_modified, revalidated
 from review.publishing.facts import channels_with_policy
-from review.publishing.feeds import servable_publications, serve, served_article
+from review.publishing.feeds import assemble, live_article, servable_publications, serve
 from review.publishing.preview import claim_previews
+from review.publishing.renditions import FEED_CACHE_SECONDS, article_etag, feed_body, feed_etag
 
 # --- channel keys --------------------------------------------------------------------------------
 
@@ -123,22 +137,6 @@ class CanReadChannel(BasePermission):
         return can_see_publishing(request.user)
 
 
-def conditional(request: Request, data: dict[str, Any]) -> Response:
-    """Response with a content ETag; 304 when the client already has this exact body.
-
-    `no-cache` lets consumers keep a copy but makes them revalidate every time, so a withdrawal
-    or an expired approval disappears on their next request.
-    """
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
-    etag = quote_etag(hashlib.sha256(body).hexdigest()[:40])
-    offered = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
-    response = Response(status=status.HTTP_304_NOT_MODIFIED) if etag in offered or "*" in offered else Response(data)
-    response["ETag"] = etag
-    patch_cache_control(response, private=True, no_cache=True)
-    patch_vary_headers(response, ["Authorization", "Cookie"])
-    return response
-
-
 # --- read side -----------------------------------------------------------------------------------
 
 
@@ -204,14 +202,43 @@ _FEED_ITEM_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
 }
 
 
+def _json_bytes(body: str) -> HttpResponse:
+    return HttpResponse(body.encode("utf-8"), content_type="application/json")
+
+
+def parse_as_of(value: str) -> datetime:
+    """An ISO 8601 moment (naive means UTC); a bad one is a 400 naming the parameter."""
+    text = value.strip().replace(" ", "+")  # an unencoded "+00:00" arrives as " 00:00"
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise serializers.ValidationError({"as_of": "Give an ISO 8601 date-time, e.g. 2026-01-31T09:30:00Z."})
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+
+
 @method_decorator(use_replica, name="get")
 class ChannelFeed(APIView):
-    """What a channel serves now: live, unexpired publications, newest first."""
+    """What a channel serves now (live, unexpired publications, newest first), or `as_of` a moment.
+
+    Each item is the publication's rendition, byte for byte. The ETag is computed from the page's
+    live set (publication, rendition hash, the claim's approval) and the channel's policy, before
+    any body is built: a 304 costs the page query only, and a 200 for an ETag another worker has
+    already served comes from the shared cache, since a body is fixed by its ETag.
+    """
 
     authentication_classes = CHANNEL_READ_AUTH
     permission_classes = [CanReadChannel]
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATETIME,
+                description="Compliance only: the renditions live at this moment (ISO 8601), byte for byte.",
+            )
+        ],
         responses={
             200: inline_serializer(
                 "ChannelFeedPage",
@@ -223,15 +250,41 @@ class ChannelFeed(APIView):
                 },
             ),
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
-        }
+            400: OpenApiResponse(description="as_of is not an ISO 8601 date-time."),
+            403: OpenApiResponse(description="as_of is for compliance staff."),
+        },
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponse:
         channel = get_object_or_404(channels_with_policy(), slug=slug)
+        if "as_of" in request.query_params:
+            return self._as_of(request, channel)
         now = timezone.now()
         paginator = FeedPagination()
         page = paginator.paginate_queryset(servable_publications(channel, now), request, view=self) or []
-        items = [served.as_json() for served in serve(page, channel, now)]
-        return conditional(request, dict(paginator.get_paginated_response(items).data))
+        assert paginator.page is not None
+        head = {
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+        }
+        etag = feed_etag(channel, head, page)
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged
+        key = f"vetted:feed:{etag}"
+        body = cache.get(key)
+        if body is None:
+            body = feed_body(head, [served.item for served in serve(page, channel, now)])
+            cache.set(key, body, FEED_CACHE_SECONDS)
+        return revalidated(_json_bytes(body), etag)
+
+    def _as_of(self, request: Request, channel: Channel) -> HttpResponse:
+        if not is_compliance(request.user):
+            raise PermissionDenied("A channel as of a moment is for compliance staff.")
+        at = parse_as_of(request.query_params["as_of"])
+        items = [r.item for r in renditions_live_at(channel, at)]
+        body = feed_body({"count": len(items), "next": None, "previous": None}, items)
+        etag = quote_etag(sha256_of(body)[:40])
+        return not_modified(request, etag) or revalidated(_json_bytes(body), etag)
 
 
 @method_decorator(use_replica, name="get")
@@ -241,13 +294,33 @@ class ChannelArticle(APIView):
     authentication_classes = CHANNEL_READ_AUTH
     permission_classes = [CanReadChannel]
 
-    @extend_schema(responses={200: OpenApiResponse(description="The assembled article."), 404: None})
-    def get(self, request: Request, slug: str, article_id: int) -> Response:
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The assembled article."),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+            404: None,
+        }
+    )
+    def get(self, request: Request, slug: str, article_id: int) -> HttpResponse:
         channel = get_object_or_404(channels_with_policy(), slug=slug)
-        article = served_article(article_id, channel, timezone.now())
-        if article is None:
+        now = timezone.now()
+        live = live_article(article_id, channel, now)
+        if live is None or not live[1]:
             return Response({"detail": "This article is not live on this channel."}, status=status.HTTP_404_NOT_FOUND)
-        return conditional(request, article.as_json())
+        etag = article_etag("api", channel, *live)
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged
+        key = f"vetted:article:{etag}"
+        body = cache.get(key)
+        if body is None:
+            article = assemble(*live, channel, now)
+            if article is None:
+                return Response(
+                    {"detail": "This article is not live on this channel."}, status=status.HTTP_404_NOT_FOUND
+                )
+            body = json.dumps(article.as_json(), ensure_ascii=False, separators=(",", ":"))
+            cache.set(key, body, FEED_CACHE_SECONDS)
+        return revalidated(_json_bytes(body), etag)
 
 
 # --- write side ----------------------------------------------------------------------------------

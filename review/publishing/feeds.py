@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,18 +12,17 @@ from django.db.models import Q, QuerySet
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from content import markdown
 from content.models import Article, Claim, ClaimStatus
 from content.permissions import visible_claims
 from review.models import (
     ArticlePublication,
     Channel,
     Publication,
+    Rendition,
 )
 from review.publishing.facts import (
     VersionFacts,
     article_failures,
-    channel_text,
     channels_with_policy,
     failed_rules,
     flat_failures,
@@ -38,6 +38,7 @@ from review.publishing.policy import (
     lowest_grade,
     review_due,
 )
+from review.publishing.renditions import intact
 
 
 def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publication]:
@@ -52,59 +53,63 @@ def servable_publications(channel: Channel, now: datetime) -> QuerySet[Publicati
     return (
         Publication.objects.filter(channel=channel, withdrawn_at__isnull=True, approved_at__gt=cutoff)
         .exclude(claim__in=retired)
-        .select_related("claim")
+        .select_related("claim", "rendition")
         .order_by("-published_at", "-id")
     )
 
 
 @dataclass
 class ServedClaim:
-    """One claim version as a channel serves it."""
+    """One claim version as a channel serves it: its rendition's bytes, and the facts behind them."""
 
     publication: Publication
+    rendition: Rendition
     facts: VersionFacts
     channel: Channel
-    text: str
     grade: str | None
-    wording: list[str]
     approved_at: datetime | None
     review_due: datetime | None
 
     @property
-    def html(self) -> str:
-        return markdown.render(self.text)
+    def text(self) -> str:
+        return self.rendition.text
+
+    @property
+    def item(self) -> str:
+        """The feed item JSON exactly as stored at publication."""
+        return self.rendition.item
+
+    @property
+    def html(self) -> SafeString:
+        # Safe: rendered at publication from content.markdown (sanitised with nh3) and an
+        # autoescaping template, then checked against its SHA-256 before it is served.
+        return mark_safe(self.rendition.html)  # noqa: S308
+
+    @property
+    def wording(self) -> list[str]:
+        return self.facts.required_wording
 
     @property
     def grade_label(self) -> str:
         return grade_label(self.grade)
 
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Signers with credentials, cited works and review dates, as sealed in the rendition."""
+        return json.loads(self.rendition.provenance)  # type: ignore[no-any-return]
+
     def as_json(self) -> dict[str, Any]:
-        """The feed item contract: keep these names exactly."""
-        pub = self.publication
-        return {
-            "claim": pub.claim_id,
-            "article": pub.claim.article_id,
-            "version": pub.version,
-            "text": self.text,
-            "html": self.html,
-            "evidence_grade": self.grade,
-            "required_wording": self.wording,
-            "approved_by": [
-                {"name": s.name, "signed_at": s.signed_at.isoformat()}
-                for s in sorted(self.facts.signers, key=lambda s: s.signed_at)
-            ],
-            "published_at": pub.published_at.isoformat(),
-            "review_due": self.review_due.isoformat() if self.review_due else None,
-            "content_hash": pub.content_hash,
-        }
+        """The feed item contract (its names are fixed by renditions.build)."""
+        return json.loads(self.rendition.item)  # type: ignore[no-any-return]
 
 
 def serve(publications: Iterable[Publication], channel: Channel, now: datetime) -> list[ServedClaim]:
     """Turn live publications into what the channel serves, re-checking each at read time.
 
-    Text comes from the pinned ClaimVersion, never from the claim (which may be a later draft).
-    A publication whose pinned hash no longer matches its version, or that no longer meets the
-    channel's policy (say the policy was tightened), is left out rather than served.
+    What is served is the publication's rendition, written when it went live, whose bytes must
+    still match their SHA-256. A publication whose rendition is missing or altered, whose pinned
+    hash no longer matches its version, or that no longer meets the channel's policy (say the
+    policy was tightened), is left out rather than served.
     """
     pubs = list(publications)
     facts = version_facts((p.claim_id, p.version) for p in pubs)
@@ -118,15 +123,17 @@ def serve(publications: Iterable[Publication], channel: Channel, now: datetime) 
             continue
         if check_policy(policy, vf.candidate(pub.claim), now, live=True):
             continue
+        if not intact(pub.rendition, publication=pub.pk):
+            continue
+        assert pub.rendition is not None  # intact() refuses a missing one
         approved = approved_at(vf.signers)
         served.append(
             ServedClaim(
                 publication=pub,
+                rendition=pub.rendition,
                 facts=vf,
                 channel=channel,
-                text=channel_text(vf, policy),
                 grade=lowest_grade(vf.grades),
-                wording=vf.wording,
                 approved_at=approved,
                 review_due=review_due(approved, channel.review_interval_days),
             )
@@ -176,6 +183,24 @@ class ServedArticle:
         return names
 
     @property
+    def credits(self) -> list[dict[str, str]]:
+        """Each reviewer once, with the credentials sealed in the renditions: who vouched for the page."""
+        seen: dict[str, dict[str, str]] = {}
+        for claim in self.claims:
+            for person in claim.provenance["reviewed_by"]:
+                seen.setdefault(person["name"], {"name": person["name"], "credentials": person["credentials"]})
+        return list(seen.values())
+
+    @property
+    def citations(self) -> list[dict[str, Any]]:
+        """Each cited work once, in the order the claims cite them."""
+        seen: dict[str, dict[str, Any]] = {}
+        for claim in self.claims:
+            for work in claim.provenance["citations"]:
+                seen.setdefault(work["doi"] or work["label"], work)
+        return list(seen.values())
+
+    @property
     def text(self) -> str:
         parts: list[str] = []
         for section in self.sections:
@@ -190,8 +215,8 @@ class ServedArticle:
         for section in self.sections:
             if section.heading:
                 parts.append(format_html("<h2>{}</h2>", section.heading))
-            # Safe: each claim's HTML comes from content.markdown.render (sanitised with nh3).
-            parts.extend(c.html for c in section.claims)
+            # Safe: each item's html was rendered by content.markdown.render (sanitised with nh3).
+            parts.extend(c.as_json()["html"] for c in section.claims)
         return mark_safe("\n".join(parts))  # noqa: S308
 
     def as_json(self) -> dict[str, Any]:
@@ -209,11 +234,13 @@ class ServedArticle:
         }
 
 
-def served_article(article_id: int, channel: Channel, now: datetime) -> ServedArticle | None:
-    """The article as the channel serves it, or None when it is not live there.
+LiveArticle = tuple[ArticlePublication, list[Publication]]
 
-    Claims are assembled in article order from their live publications on this channel; a claim
-    withdrawn, retired or expired since is left out, never shown from an unapproved version.
+
+def live_article(article_id: int, channel: Channel, now: datetime) -> LiveArticle | None:
+    """The article's live publication on the channel and its claims' servable publications, or None.
+
+    Two queries, no bodies built: what an ETag is computed from before deciding to assemble.
     """
     ap = (
         ArticlePublication.objects.filter(article_id=article_id, channel=channel, withdrawn_at__isnull=True)
@@ -223,7 +250,12 @@ def served_article(article_id: int, channel: Channel, now: datetime) -> ServedAr
     if ap is None:
         return None
     pubs = servable_publications(channel, now).filter(claim__article_id=article_id).select_related("claim__section")
-    served = sorted(serve(pubs, channel, now), key=lambda c: c.publication.claim.position)
+    return ap, sorted(pubs, key=lambda p: p.claim.position)
+
+
+def assemble(ap: ArticlePublication, pubs: list[Publication], channel: Channel, now: datetime) -> ServedArticle | None:
+    """The article as the channel serves it from its live publications (see served_article)."""
+    served = serve(pubs, channel, now)
     if not served:
         return None
     sections: list[ServedSection] = []
@@ -235,6 +267,16 @@ def served_article(article_id: int, channel: Channel, now: datetime) -> ServedAr
             current = section.pk
         sections[-1].claims.append(claim)
     return ServedArticle(article=ap.article, channel=channel, publication=ap, sections=sections)
+
+
+def served_article(article_id: int, channel: Channel, now: datetime) -> ServedArticle | None:
+    """The article as the channel serves it, or None when it is not live there.
+
+    Claims are assembled in article order from their live publications on this channel; a claim
+    withdrawn, retired or expired since is left out, never shown from an unapproved version.
+    """
+    live = live_article(article_id, channel, now)
+    return assemble(*live, channel, now) if live else None
 
 
 @dataclass

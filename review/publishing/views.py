@@ -10,13 +10,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,7 +27,7 @@ from content.exceptions import NotAllowed
 from content.models import Claim, ClaimStatus
 from content.permissions import get_article_for_user, get_claim_for_user, visible_claims
 from content.roles import can_publish, can_see_publishing
-from review.models import Channel
+from review.models import Audience, Channel
 from review.permissions import get_article_publication_for_user, get_publication_for_user
 from review.publishing.actions import (
     PolicyRefused,
@@ -35,16 +36,20 @@ from review.publishing.actions import (
     withdraw_article_publication,
     withdraw_publication,
 )
+from review.publishing.conditional import not_modified, revalidated
 from review.publishing.facts import channels_with_policy, offered_version, version_facts
 from review.publishing.feeds import (
+    ServedArticle,
     article_verdicts,
+    assemble,
     claim_verdicts,
     due_for_review,
+    live_article,
     servable_publications,
     serve,
-    served_article,
 )
 from review.publishing.preview import article_previews, claim_previews
+from review.publishing.renditions import FEED_CACHE_SECONDS, article_etag
 
 # The channel whose published articles anyone may read on this site, without logging in.
 PUBLIC_CHANNEL = "website"
@@ -322,17 +327,35 @@ def _json_ld(data: dict[str, Any]) -> SafeString:
     return mark_safe(escaped)  # noqa: S308
 
 
-@use_replica
-@require_GET
-def public_article(request: HttpRequest, pk: int) -> HttpResponse:
-    """The website's page for a published article: no login, only what the website channel serves."""
-    channel = Channel.objects.prefetch_related("blocking_tags").filter(slug=PUBLIC_CHANNEL).first()
-    if channel is None:
-        raise Http404("No website channel.")
-    article = served_article(pk, channel, timezone.now())
-    if article is None:
-        raise Http404("This article is not published.")
-    structured = {
+# schema.org's audience for each channel audience.
+MEDICAL_AUDIENCE: dict[str, str] = {Audience.PATIENT: "Patient", Audience.PROFESSIONAL: "Clinician"}
+
+
+def _creative_work(work: dict[str, Any]) -> dict[str, Any]:
+    """A cited work as a schema.org CreativeWork: title, authors, year, journal and DOI where known."""
+    node: dict[str, Any] = {"@type": "CreativeWork", "name": work["title"] or work["label"]}
+    if work["authors"]:
+        node["author"] = work["authors"]
+    if work["year"]:
+        node["datePublished"] = str(work["year"])
+    if work["journal"]:
+        node["isPartOf"] = {"@type": "Periodical", "name": work["journal"]}
+    if work["doi"]:
+        node["sameAs"] = f"https://doi.org/{work['doi']}"
+    elif work["url"]:
+        node["url"] = work["url"]
+    return node
+
+
+def _structured(request: HttpRequest, article: ServedArticle) -> dict[str, Any]:
+    """The page as schema.org MedicalWebPage JSON-LD, made of the provenance sealed in its renditions."""
+    reviewers = []
+    for person in article.credits:
+        node = {"@type": "Person", "name": person["name"]}
+        if person["credentials"]:
+            node["jobTitle"] = person["credentials"]
+        reviewers.append(node)
+    return {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
         "name": article.title,
@@ -340,12 +363,42 @@ def public_article(request: HttpRequest, pk: int) -> HttpResponse:
         "url": request.build_absolute_uri(),
         "datePublished": article.publication.published_at.date().isoformat(),
         "lastReviewed": article.last_reviewed.date().isoformat() if article.last_reviewed else None,
-        "reviewedBy": [{"@type": "Person", "name": name} for name in article.reviewers],
-        "citation": sorted(
-            {ref.get("label", "") for claim in article.claims for ref in claim.facts.citations if ref.get("label")}
-        ),
+        "reviewedBy": reviewers,
+        "medicalAudience": {
+            "@type": "MedicalAudience",
+            "audienceType": MEDICAL_AUDIENCE.get(article.channel.audience, "Patient"),
+        },
+        "citation": [_creative_work(work) for work in article.citations],
     }
-    response = render(request, "public/article.html", {"served": article, "json_ld": _json_ld(structured)})
-    # Revalidate on every visit: a withdrawal or expiry must not linger in caches.
-    patch_cache_control(response, public=True, no_cache=True)
-    return response
+
+
+@use_replica
+@require_GET
+def public_article(request: HttpRequest, pk: int) -> HttpResponse:
+    """The website's page for a published article: no login, only what the website channel serves.
+
+    The ETag comes from the live publications and their renditions before anything is rendered,
+    so a revalidation costs two queries; a page another worker rendered for the same ETag comes
+    from the shared cache. Caches may keep it but must revalidate on every visit, so a withdrawal
+    or an expiry never lingers.
+    """
+    channel = Channel.objects.prefetch_related("blocking_tags").filter(slug=PUBLIC_CHANNEL).first()
+    if channel is None:
+        raise Http404("No website channel.")
+    now = timezone.now()
+    live = live_article(pk, channel, now)
+    if live is None or not live[1]:
+        raise Http404("This article is not published.")
+    etag = article_etag("page", channel, *live, request.build_absolute_uri())
+    if (unchanged := not_modified(request, etag, public=True)) is not None:
+        return unchanged
+    key = f"vetted:public-page:{etag}"
+    page = cache.get(key)
+    if page is None:
+        article = assemble(*live, channel, now)
+        if article is None:
+            raise Http404("This article is not published.")
+        context = {"served": article, "json_ld": _json_ld(_structured(request, article))}
+        page = render_to_string("public/article.html", context, request=request)
+        cache.set(key, page, FEED_CACHE_SECONDS)
+    return revalidated(HttpResponse(page), etag, public=True)

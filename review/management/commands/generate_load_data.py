@@ -62,10 +62,14 @@ from review.models import (
     EvidenceGrade,
     EvidenceType,
     Publication,
+    Rendition,
     Review,
     Signature,
     SignatureMeaning,
 )
+from review.publishing import renditions
+from review.publishing.facts import VersionFacts
+from review.publishing.policy import Signer
 
 ARTICLES_PER_BATCH = 20
 REFERENCE_POOL = 50
@@ -502,8 +506,33 @@ class Command(BaseCommand):
                 )
                 for c in approved
             ]
+            self._render(publications, reviews, signatures, now)
             bulk_insert_bypassing_audit(Publication, publications)
         return reviews, signatures, publications
+
+    def _render(
+        self, publications: list[Publication], reviews: list[Review], signatures: list[Signature], now: datetime
+    ) -> None:
+        """Each publication's rendition, rendered by publishing's own code from the facts just written."""
+        signers: dict[int, list[Signer]] = {}
+        for review, signature in zip(reviews, signatures, strict=True):
+            signers.setdefault(review.claim_id, []).append(Signer(signature.signer_id, signature.printed_name, now))
+        rows = []
+        for pub in publications:
+            claim = pub.claim
+            facts = VersionFacts(
+                claim.pk,
+                claim.version,
+                claim.text,
+                claim.content_hash,
+                [claim._load_ref.as_citation()],  # type: ignore[attr-defined]
+                grades=[self.grade] * len(signers[claim.pk]),
+                signers=signers[claim.pk],
+            )
+            rows.append(renditions.build(pub, claim, facts, self.website, now))
+        bulk_insert_bypassing_audit(Rendition, rows)
+        for pub, rendition in zip(publications, rows, strict=True):
+            pub.rendition = rendition
 
     def _claim_timeline(
         self,
@@ -572,8 +601,12 @@ class Command(BaseCommand):
             last = entry.row
         if claim.pk in publication_of:
             links = {**links, "channel_id": self.website.pk}
+            pub = publication_of[claim.pk]
+            assert pub.rendition is not None  # _render gave every publication one
+            why = f"Rendered claim {claim.pk} version {claim.version} for {self.website.name}"
+            self._history(batch, pub.rendition, "+", self.publisher, why, links=links)
             why = f"Published version {claim.version}"
-            self._history(batch, publication_of[claim.pk], "+", self.publisher, why, links=links)
+            self._history(batch, pub, "+", self.publisher, why, links=links)
 
     def _text_of(self, claim: Claim, version: int) -> str:
         return claim.text.replace(f"wording {self.versions})", f"wording {version})")
