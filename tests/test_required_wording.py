@@ -38,6 +38,7 @@ def review_api(user: User, claim: Claim, **overrides: Any) -> Any:
         "evidence_grade": "high",
         "nuance_tags": ["omits-adverse-effects"],
         "decision": "approve",
+        "username": user.username,
         "password": PASSWORD,
         "signature_meaning": DEFAULT_MEANING,
     } | overrides
@@ -176,6 +177,7 @@ def form_data(claim: Claim, tag: NuanceTag, wording: str) -> dict[str, Any]:
         f"wording_{tag.pk}": wording,
         "decision": "approve",
         "signature_meaning": DEFAULT_MEANING,
+        "username": "bob",  # the reviewer fixture: a session's first signature gives the user ID too
         "password": PASSWORD,
     }
 
