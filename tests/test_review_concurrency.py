@@ -169,7 +169,11 @@ def test_it_counts_one_reviewers_ten_simultaneous_signatures_once(
 ) -> None:
     outcomes = at_once([approval(claim.pk, reviewers[0].pk, ("omits-adverse-effects",)) for _ in range(10)])
     c = fresh(claim)
-    assert outcomes == Counter({"recorded": 1, "already signed": 9})
+    # One signature; the others are refused as already signed, or throttled: the throttle counts
+    # password checks under way, so at most THROTTLE_FAILURES of them run at once.
+    assert outcomes["recorded"] == 1
+    assert set(outcomes) <= {"recorded", "already signed", "403 throttled"}
+    assert sum(outcomes.values()) == 10
     assert (c.status, approvals_recorded(c)) == (ClaimStatus.IN_REVIEW, 1)
 
 

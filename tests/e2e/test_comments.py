@@ -92,8 +92,11 @@ def test_it_approves_and_publishes_a_claim_on_a_signed_suggestion(journey: Journ
     # The publisher puts v2 on the website: no one signed again.
     paula = journey.open_as("paula")
     paula.goto(f"{base}/claims/{claim.pk}/publish/")
+    paula.locator("#choose-website").check()
     with paula.expect_navigation():
-        paula.locator("#channel-website").get_by_role("button", name="Publish").click()
+        paula.get_by_role("button", name="Preview what the chosen channels will serve").click()
+    with paula.expect_navigation():
+        paula.get_by_role("button", name="Confirm: publish to").click()
     expect(paula.locator("#channel-website").get_by_text("Live and current")).to_be_visible()
     journey.check(paula, "published-as-suggested")
     assert Publication.objects.filter(claim=claim, version=2, channel__slug="website").exists()
