@@ -263,7 +263,7 @@ class ArticleList(generics.ListAPIView[Article]):
             "author": request.user,
             "force": data.validated_data["force"],
         }
-        if runs_in_background(what["text"]):
+        if runs_in_background(what["text"], what["fmt"]):
             job = start_import(**what)
             body = ImportJobSerializer(job, context={"request": request}).data
             return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})

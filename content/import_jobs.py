@@ -20,7 +20,7 @@ from django_tasks import task
 
 from content.actions import ImportResult, find_duplicate, import_article
 from content.exceptions import DuplicateImport, NotAllowed
-from content.importing import ImportRejected
+from content.importing import ImportRejected, parsed_size
 from content.locking import contention
 from content.models import ImportJob, ImportJobStatus, source_fingerprint, unstorable
 from content.roles import can_import
@@ -28,8 +28,9 @@ from content.roles import can_import
 logger = logging.getLogger(__name__)
 
 
-def runs_in_background(text: str) -> bool:
-    return len(text.encode("utf-8")) > settings.VETTED_BACKGROUND_IMPORT_BYTES
+def runs_in_background(text: str, fmt: str) -> bool:
+    """Above the threshold of text to split (a web page's article, not its markup), import in the worker."""
+    return parsed_size(text, fmt) > settings.VETTED_BACKGROUND_IMPORT_BYTES
 
 
 def start_import(*, text: str, fmt: str, author: Any, title: str | None = None, force: bool = False) -> ImportJob:

@@ -1380,6 +1380,21 @@ def _html_title(html: str) -> str | None:
     return next((h for h in headings if h), None)
 
 
+def parsed_size(text: str, fmt: str) -> int:
+    """Bytes of the text the parser splits: for a saved web page its extracted article, not its markup.
+
+    A page of a few KB of article in 500 KB of scripts and menus costs what its article costs.
+    A page with no article text, or one over the size limit, counts whole: the import refuses it.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if fmt != "html" or size > MAX_BYTES or not text.strip():
+        return size
+    try:
+        return len(_html_to_markdown(text)[0].encode("utf-8", "surrogatepass"))
+    except ImportRejected:
+        return size
+
+
 def parse_article(text: str, fmt: str = "text", title: str | None = None) -> ParsedArticle:
     if fmt not in FORMATS:
         raise ImportRejected(f"Unknown format {fmt!r}: expected one of {', '.join(FORMATS)}.")

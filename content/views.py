@@ -54,7 +54,8 @@ def article_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     duplicate = None
     if request.method == "POST" and form.is_valid():
-        job_or_import = start_import if runs_in_background(form.cleaned_data["text"]) else import_article
+        big = runs_in_background(form.cleaned_data["text"], form.cleaned_data["format"])
+        job_or_import = start_import if big else import_article
         try:
             outcome = job_or_import(
                 text=form.cleaned_data["text"],

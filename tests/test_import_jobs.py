@@ -74,6 +74,16 @@ def test_it_imports_a_small_article_in_the_request(author: User) -> None:
     assert not ImportJob.objects.exists()
 
 
+def test_a_web_page_counts_its_article_not_its_markup(author: User) -> None:
+    """Saved pages are mostly scripts and menus: a short article in a long page imports at once."""
+    padding = "<script>var x = 1;</script>\n" * 200  # about 5 KB of markup, over the test threshold
+    page = f"<html><head><title>Hydration</title>{padding}</head><body><article><h1>Hydration</h1>"
+    page += "<p>Water makes up most of the body (Popkin, 2010).</p></article></body></html>"
+    response = api_for(author).post("/api/v1/articles/", {"text": page, "format": "html"}, format="json")
+    assert response.status_code == 201, response.content
+    assert not ImportJob.objects.exists()
+
+
 def test_it_refuses_text_already_imported_before_queueing(author: User) -> None:
     article = import_text(author, LARGE)
     response = api_for(author).post("/api/v1/articles/", {"text": LARGE}, format="json")
